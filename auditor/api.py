@@ -1,0 +1,212 @@
+"""The one audit entry point: the CLI, notebooks and the service all call ``audit()``."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from auditor.checks import run_families
+from auditor.checks.registry import CHECKS
+from auditor.errors import UsageError
+from auditor.inputs.data import read_table
+from auditor.inputs.labels import label_text
+from auditor.inputs.model_files import LoadedModel, load_model_file
+from auditor.policy import evaluate_policy, load_policy
+from auditor.policy.load import LoadedPolicy
+from auditor.prepare import AuditRequest, PredictionInput, Prepared, prepare
+from auditor.provenance import build_provenance
+from auditor.results import (
+    AuditResult,
+    AuditSetup,
+    Finding,
+    ModelInfo,
+    PolicySummary,
+)
+
+Outcome = Literal["favorable", "adverse"]
+_SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+def audit(
+    data: str | Path | pd.DataFrame,
+    *,
+    target: str,
+    sensitive: str | Sequence[str],
+    model: str | Path | None = None,
+    prediction: PredictionInput | None = None,
+    score: str | None = None,
+    weight: str | None = None,
+    pos_label: object | None = None,
+    positive_outcome: Outcome | None = None,
+    reference: Mapping[str, str] | None = None,
+    policy: str | Path = "default",
+    fail_on: Literal["error", "warning"] = "error",
+    allow_pickle: bool = False,
+    missing_as_group: bool = False,
+    max_groups: int | None = None,
+    threshold: float = 0.5,
+    seed: int = 0,
+    command: Sequence[str] = (),
+) -> AuditResult:
+    """Audit a model (``model=``) or recorded decisions (``prediction=``) against a policy.
+
+    Parameters
+    ----------
+    data : path or DataFrame
+        CSV or Parquet file, or a DataFrame, holding the target, the sensitive columns and
+        (decisions mode) the prediction column or (model mode) the model's features.
+    pos_label : optional
+        The positive class that the rates count. Required unless the target is {0, 1},
+        {-1, 1} or {False, True}.
+    positive_outcome : 'favorable' or 'adverse', optional
+        Whether the positive label is good for the person (credit granted) or bad (flagged).
+        Overrides the policy's setting; when neither states it, 'favorable' is assumed and
+        the report says so.
+
+    Returns
+    -------
+    AuditResult
+        Measurements, findings and provenance; ``verdict`` is 'passed', 'failed' or
+        'inconclusive'.
+    """
+    if fail_on not in _SEVERITY_RANK:
+        raise UsageError(f"fail_on must be 'error' or 'warning', got {fail_on!r}.")
+    sensitive_list = [sensitive] if isinstance(sensitive, str) else list(sensitive)
+    loaded_policy = load_policy(policy)
+    settings = loaded_policy.policy.settings
+    notes: list[str] = []
+    outcome: Outcome = positive_outcome or settings.positive_outcome or "favorable"
+    if positive_outcome is None and settings.positive_outcome is None:
+        notes.append(
+            "Neither the user nor the policy said whether the positive label is favourable or "
+            "adverse to the person; favourable was assumed (pass --positive-outcome adverse if "
+            "the positive label is a harm, such as being flagged as high risk)."
+        )
+    data_path = None if isinstance(data, pd.DataFrame) else Path(data)
+    frame = data if isinstance(data, pd.DataFrame) else read_table(data)
+    loaded_model = load_model_file(model, allow_pickle=allow_pickle) if model is not None else None
+    request = AuditRequest(
+        target=target,
+        sensitive=sensitive_list,
+        prediction=prediction,
+        score=score,
+        weight=weight,
+        pos_label=None if pos_label is None else label_text(pos_label),
+        references=dict(reference or {}),
+        missing_as_group=missing_as_group,
+        max_groups=max_groups or settings.max_groups,
+        threshold=threshold,
+    )
+    prepared = prepare(
+        frame,
+        request,
+        model=loaded_model,
+        positive_outcome=outcome,
+        min_group_size=settings.min_group_size,
+        confidence=settings.confidence,
+    )
+    families = sorted({CHECKS[rule.check].family for rule in loaded_policy.policy.rules})
+    families = sorted({"fairness", "performance", *families})
+    results = run_families(prepared.context, families)
+    findings = evaluate_policy(loaded_policy.policy, results)
+    notes.extend(prepared.notes)
+    if loaded_model is not None and loaded_model.pickle_loaded:
+        notes.insert(0, "The model was loaded from a pickle file because --allow-pickle was given.")
+    extra_hashes = {}
+    if data_path is None:
+        extra_hashes["data"] = _frame_digest(frame)
+    provenance = build_provenance(
+        {"data": data_path, "model": model, **_policy_files(loaded_policy)},
+        extra_hashes=extra_hashes,
+        command=command,
+        seed=seed,
+    )
+    return AuditResult(
+        verdict=overall_verdict(findings, fail_on, settings.inconclusive_blocks),
+        fail_on=fail_on,
+        setup=_setup(request, prepared, frame, data_path, loaded_model, outcome),
+        policy=_policy_summary(loaded_policy),
+        checks=results,
+        findings=findings,
+        notes=notes,
+        provenance=provenance,
+    )
+
+
+def overall_verdict(
+    findings: list[Finding], fail_on: str, inconclusive_blocks: bool
+) -> Literal["passed", "failed", "inconclusive"]:
+    """Failed if a finding at or above ``fail_on`` fails (or a check errored); inconclusive
+    only when the policy says insufficient data blocks; passed otherwise."""
+    floor = _SEVERITY_RANK[fail_on]
+    counted = [f for f in findings if _SEVERITY_RANK[f.severity] >= floor]
+    if any(f.verdict == "error" for f in findings) or any(f.verdict == "fail" for f in counted):
+        return "failed"
+    if inconclusive_blocks and any(f.verdict == "insufficient_data" for f in counted):
+        return "inconclusive"
+    return "passed"
+
+
+def _frame_digest(frame: pd.DataFrame) -> str:
+    hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy()
+    return hashlib.sha256(hashed.tobytes() + "|".join(frame.columns).encode()).hexdigest()
+
+
+def _policy_files(loaded: LoadedPolicy) -> dict[str, Path]:
+    return {
+        ("policy" if i == 0 else f"policy (extended {i})"): path
+        for i, path in enumerate(loaded.files)
+    }
+
+
+def _setup(
+    request: AuditRequest,
+    prepared: Prepared,
+    frame: pd.DataFrame,
+    data_path: Path | None,
+    loaded_model: LoadedModel | None,
+    outcome: Outcome,
+) -> AuditSetup:
+    output = prepared.model_output
+    model_info = None
+    if loaded_model is not None and output is not None:
+        model_info = ModelInfo(
+            path=loaded_model.path,
+            format=loaded_model.format,
+            class_name=output.class_name,
+            pickle_loaded=loaded_model.pickle_loaded,
+            threshold=output.threshold,
+            features=output.features,
+        )
+    labels = prepared.context.labels
+    return AuditSetup(
+        mode="model" if loaded_model is not None else "decisions",
+        data_path=None if data_path is None else str(data_path),
+        rows=len(frame),
+        target=request.target,
+        prediction=prepared.prediction_name,
+        score=request.score,
+        weight=request.weight,
+        sensitive=request.sensitive,
+        pos_label=labels.positive,
+        other_label=labels.other,
+        positive_outcome=outcome,
+        missing_as_group=request.missing_as_group,
+        model=model_info,
+        ignored_columns=output.ignored_columns if output is not None else [],
+    )
+
+
+def _policy_summary(loaded: LoadedPolicy) -> PolicySummary:
+    policy = loaded.policy
+    return PolicySummary(
+        name=policy.name,
+        description=policy.description,
+        source=loaded.source,
+        settings={k: v for k, v in policy.settings.model_dump().items() if v is not None},
+        rules=[rule.model_dump(exclude_none=True) for rule in policy.rules],
+    )

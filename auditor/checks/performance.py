@@ -1,0 +1,57 @@
+"""Overall model performance on the whole audit data (one group: everyone)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from auditor.checks.registry import OVERALL_MEASURES, CheckSpec, register_check, register_family
+from auditor.context import AuditContext
+from auditor.results import CheckResult, Reason, Value
+from auditor.stats.confusion import RATES, grouped_confusion, rate
+from auditor.stats.intervals import kish_effective_n, wilson_interval
+
+OVERALL_METRICS = (
+    "accuracy",
+    "selection_rate",
+    "base_rate",
+    "true_positive_rate",
+    "false_positive_rate",
+    "precision",
+    "negative_predictive_value",
+)
+
+
+@register_family("performance")
+def overall_performance(ctx: AuditContext) -> CheckResult:
+    """Accuracy and the main rates over all rows, with Wilson intervals."""
+    codes = np.zeros(ctx.n_rows, dtype=np.int64)
+    counts = grouped_confusion(codes, 1, ctx.y_true, ctx.y_pred, ctx.weights)
+    design_effect = 1.0
+    if ctx.weights is not None:
+        design_effect = float(kish_effective_n(codes, 1, ctx.weights)[0] / counts.cell("n")[0])
+    overall: dict[str, Value] = {"n": Value(value=float(ctx.n_rows))}
+    for name in OVERALL_METRICS:
+        spec = RATES[name]
+        _, den, values = rate(counts, spec)
+        trials = den * design_effect
+        low, high = wilson_interval(values * trials, trials, ctx.settings.confidence)
+        if np.isnan(values[0]):
+            overall[name] = Value(value=None, reason=Reason(spec.undefined_reason))
+        else:
+            overall[name] = Value(
+                value=float(values[0]), ci_low=float(low[0]), ci_high=float(high[0])
+            )
+    return CheckResult(family="performance", status="ok", overall=overall)
+
+
+for _name in OVERALL_METRICS:
+    register_check(
+        CheckSpec(
+            name=f"performance.{_name}",
+            family="performance",
+            metric=_name,
+            label=f"Overall {RATES[_name].label.lower()}",
+            definition=RATES[_name].definition.replace("of the group", "of all rows"),
+            measures=OVERALL_MEASURES,
+        )
+    )

@@ -1,0 +1,45 @@
+"""AuditContext: everything the checks read, computed once before any check runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from auditor.groups import Grouping
+from auditor.inputs.labels import BinaryLabels
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """The policy settings the checks need (the policy itself stays above the checks)."""
+
+    min_group_size: int = 30
+    confidence: float = 0.95
+    positive_outcome: Literal["favorable", "adverse"] = "favorable"
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Validated inputs: labels as booleans, groups as integer codes, predictions made once.
+
+    ``y_true[i]`` / ``y_pred[i]`` are True where row i's actual / predicted label is the
+    positive label. ``groupings`` holds each sensitive attribute and, when there are
+    several, their intersection.
+    """
+
+    frame: pd.DataFrame
+    labels: BinaryLabels
+    y_true: npt.NDArray[np.bool_]
+    y_pred: npt.NDArray[np.bool_]
+    scores: npt.NDArray[np.float64] | None
+    weights: npt.NDArray[np.float64] | None
+    groupings: list[Grouping]
+    settings: CheckSettings = field(default_factory=CheckSettings)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.y_true.shape[0])

@@ -1,0 +1,1 @@
+"""Loading and validating everything the user hands in: data, labels, models."""

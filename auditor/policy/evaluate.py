@@ -1,0 +1,118 @@
+"""Rules x measurements -> findings. The only place where a number becomes a verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checks import CHECKS
+from auditor.policy.schema import Policy, Rule
+from auditor.results import REASON_TEXT, CheckResult, Finding, GroupTable, Reason, Value
+
+_TO_REFERENCE = ("difference_to_reference", "ratio_to_reference")
+_SUMMARY = ("min_max_ratio", "max_abs_difference")
+_MEASURE_TEXT = {
+    "value": "",
+    "difference_to_reference": "difference to the reference group",
+    "ratio_to_reference": "ratio to the reference group",
+    "ratio_to_highest": "ratio to the highest group",
+    "min_max_ratio": "min/max ratio over groups",
+    "max_abs_difference": "largest difference between groups",
+}
+
+
+def evaluate_policy(policy: Policy, results: list[CheckResult]) -> list[Finding]:
+    """Judge every rule against the measurements; one finding per rule and group."""
+    by_family = {r.family: r for r in results}
+    findings: list[Finding] = []
+    for rule in policy.rules:
+        spec = CHECKS[rule.check]
+        result = by_family.get(spec.family)
+        if result is None or result.status == "error":
+            error = result.error if result is not None else "the check did not run"
+            findings.append(_finding(rule, None, None, None, None, "error", None, error or ""))
+            continue
+        if spec.family == "performance":
+            findings.append(_judge(rule, None, None, result.overall[spec.metric], None))
+            continue
+        for table in result.tables:
+            if rule.attributes is None or table.attribute in rule.attributes:
+                findings.extend(_judge_table(rule, spec.metric, table, policy.settings.min_group_size))
+    return findings
+
+
+def _judge_table(rule: Rule, metric: str, table: GroupTable, min_n: int) -> Iterator[Finding]:
+    if rule.measure in _SUMMARY:
+        summary = table.summaries[metric]
+        value: Value = getattr(summary, rule.measure)
+        n = sum(row.n for row in table.rows if row.group in summary.groups_compared)
+        yield _judge(rule, table.attribute, None, value, n)
+        return
+    for row in table.rows:
+        if rule.measure in _TO_REFERENCE and row.group == table.reference:
+            continue  # the reference is not compared with itself
+        if row.n < min_n:
+            reason = Reason.EMPTY_GROUP if row.n == 0 else Reason.BELOW_MIN_GROUP_SIZE
+            yield _insufficient(rule, table.attribute, row.group, row.n, reason, min_n)
+            continue
+        cell = getattr(row.metrics[metric], rule.measure)
+        yield _judge(rule, table.attribute, row.group, cell, row.n)
+
+
+def _judge(
+    rule: Rule, attribute: str | None, group: str | None, value: Value, n: int | None
+) -> Finding:
+    if value.value is None:
+        reason = value.reason or Reason.NOT_AVAILABLE
+        return _finding(
+            rule, attribute, group, value, n, "insufficient_data", reason,
+            f"undefined: {REASON_TEXT[reason]}",
+        )
+    failed = rule.threshold.violated_by(value.value)
+    what = _MEASURE_TEXT[rule.measure]
+    label = CHECKS[rule.check].label.lower() + (f", {what}" if what else "")
+    relation = "outside" if failed else "within"
+    message = (
+        f"{group or attribute or 'overall'}: {label} = {value.value:.3f}, {relation} "
+        f"{rule.threshold.as_text()}" + (f" (n={n:,})" if n is not None else "")
+    )
+    return _finding(rule, attribute, group, value, n, "fail" if failed else "pass", None, message)
+
+
+def _insufficient(
+    rule: Rule, attribute: str, group: str, n: int, reason: Reason, min_n: int
+) -> Finding:
+    message = f"{group}: {n:,} rows, fewer than min_group_size {min_n}; not judged"
+    return _finding(rule, attribute, group, None, n, "insufficient_data", reason, message)
+
+
+def _finding(
+    rule: Rule,
+    attribute: str | None,
+    group: str | None,
+    value: Value | None,
+    n: int | None,
+    verdict: str,
+    reason: Reason | None,
+    message: str,
+) -> Finding:
+    return Finding.model_validate(
+        {
+            "rule_id": rule.id,
+            "check": rule.check,
+            "measure": rule.measure,
+            "attribute": attribute,
+            "group": group,
+            "value": value.value if value is not None else None,
+            "ci_low": value.ci_low if value is not None else None,
+            "ci_high": value.ci_high if value is not None else None,
+            "threshold": rule.threshold.as_dict(),
+            "threshold_text": rule.threshold.as_text(),
+            "n": n,
+            "severity": rule.severity,
+            "verdict": verdict,
+            "reason": reason,
+            "message": message,
+            "rationale": rule.rationale,
+            "references": rule.references,
+        }
+    )

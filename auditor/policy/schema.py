@@ -1,0 +1,117 @@
+"""The policy file's schema: strict pydantic models (unknown keys, NaN and inf are errors)."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from auditor.checks import CHECKS
+
+API_VERSION = "auditor/v1"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+class Threshold(_Strict):
+    """Bounds a measure must stay within: ``min`` <= x, x <= ``max``, |x| <= ``max_abs``."""
+
+    min: float | None = None
+    max: float | None = None
+    max_abs: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> Threshold:
+        if self.min is None and self.max is None and self.max_abs is None:
+            raise ValueError("a threshold needs at least one of min, max, max_abs")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+    def violated_by(self, x: float) -> bool:
+        """True when ``x`` is outside the bounds."""
+        return (
+            (self.min is not None and x < self.min)
+            or (self.max is not None and x > self.max)
+            or (self.max_abs is not None and abs(x) > self.max_abs)
+        )
+
+    def as_text(self) -> str:
+        parts = []
+        if self.min is not None:
+            parts.append(f"≥ {self.min:g}")
+        if self.max is not None:
+            parts.append(f"≤ {self.max:g}")
+        if self.max_abs is not None:
+            parts.append(f"|x| ≤ {self.max_abs:g}")
+        return " and ".join(parts)
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class Rule(_Strict):
+    """One judgement: a check's measure against a threshold, at a severity."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    check: str
+    measure: str = "value"
+    threshold: Threshold
+    severity: Literal["error", "warning", "info"] = "error"
+    attributes: list[str] | None = Field(
+        default=None, description="Restrict the rule to these attributes (default: all)"
+    )
+    rationale: str = ""
+    references: list[str] = Field(default_factory=list)
+
+    @field_validator("check")
+    @classmethod
+    def _known_check(cls, name: str) -> str:
+        if name not in CHECKS:
+            close = difflib.get_close_matches(name, list(CHECKS), n=3)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise ValueError(f"unknown check '{name}'.{hint} See `auditor policy show`.")
+        return name
+
+    @model_validator(mode="after")
+    def _known_measure(self) -> Rule:
+        allowed = CHECKS[self.check].measures
+        if self.measure not in allowed:
+            raise ValueError(
+                f"check '{self.check}' has no measure '{self.measure}'; it has {list(allowed)}"
+            )
+        return self
+
+
+class Settings(_Strict):
+    """Settings that apply to every rule of the policy."""
+
+    min_group_size: int = Field(default=30, ge=1)
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+    positive_outcome: Literal["favorable", "adverse"] | None = None
+    inconclusive_blocks: bool = False
+    max_groups: int = Field(default=100, ge=2)
+
+
+class Policy(_Strict):
+    """A whole policy file after ``extends:`` has been resolved."""
+
+    apiVersion: Literal["auditor/v1"] = API_VERSION  # noqa: N815 - the file's key
+    name: str = Field(min_length=1)
+    description: str = ""
+    extends: str | None = None
+    settings: Settings = Field(default_factory=Settings)
+    rules: list[Rule] = Field(default_factory=list)
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_ids(cls, rules: list[Rule]) -> list[Rule]:
+        seen: set[str] = set()
+        for rule in rules:
+            if rule.id in seen:
+                raise ValueError(f"rule id '{rule.id}' appears twice")
+            seen.add(rule.id)
+        return rules

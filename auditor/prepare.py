@@ -1,0 +1,169 @@
+"""Turn what the user handed in into an AuditContext: every input validated, once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from auditor.context import AuditContext, CheckSettings
+from auditor.errors import InputError, UsageError
+from auditor.groups import encode_groups
+from auditor.inputs.data import require_columns
+from auditor.inputs.labels import BinaryLabels, positive_mask, resolve_labels
+from auditor.inputs.model_files import LoadedModel
+from auditor.inputs.predict import ModelOutput, predict
+
+PredictionInput = str | Sequence[Any] | npt.NDArray[Any] | pd.Series
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    """The audit as asked for, after the CLI or the Python caller parsed it."""
+
+    target: str
+    sensitive: list[str]
+    prediction: PredictionInput | None = None
+    score: str | None = None
+    weight: str | None = None
+    pos_label: str | None = None
+    references: Mapping[str, str] = field(default_factory=dict)
+    missing_as_group: bool = False
+    max_groups: int = 100
+    threshold: float = 0.5
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The context the checks read, plus what the report needs to say about the inputs."""
+
+    context: AuditContext
+    model_output: ModelOutput | None
+    prediction_name: str | None
+    notes: list[str]
+
+
+def _aligned_predictions(frame: pd.DataFrame, values: PredictionInput) -> pd.Series:
+    """Predictions given as an array or Series, checked to line up with the data's rows."""
+    if isinstance(values, pd.Series):
+        if len(values) != len(frame):
+            raise InputError(
+                f"predictions have {len(values):,} rows but the data has {len(frame):,}."
+            )
+        if not values.index.equals(frame.index):
+            raise InputError(
+                "the predictions' index does not match the data's index: rows would be paired "
+                "by position with the wrong people. Align them (e.g. predictions.reindex("
+                "data.index)) or reset both indexes if their order is known to match."
+            )
+        return values.rename("prediction")
+    array = np.asarray(values)
+    if array.ndim != 1 or len(array) != len(frame):
+        raise InputError(
+            f"predictions have shape {array.shape} but the data has {len(frame):,} rows; pass "
+            "one prediction per row, in the data's row order."
+        )
+    return pd.Series(array, index=frame.index, name="prediction")
+
+
+def _weights(frame: pd.DataFrame, column: str | None) -> npt.NDArray[np.float64] | None:
+    if column is None:
+        return None
+    series = frame[column]
+    if not pd.api.types.is_numeric_dtype(series.dtype):
+        raise InputError(f"--weight column '{column}' is not numeric.")
+    weights = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.isfinite(weights).all():
+        raise InputError(f"--weight column '{column}' has missing or infinite values.")
+    if (weights < 0).any():
+        raise InputError(f"--weight column '{column}' has negative values.")
+    if weights.sum() == 0:
+        raise InputError(f"--weight column '{column}' is zero on every row.")
+    return weights
+
+
+def _scores(frame: pd.DataFrame, column: str | None) -> npt.NDArray[np.float64] | None:
+    if column is None:
+        return None
+    series = frame[column]
+    if not pd.api.types.is_numeric_dtype(series.dtype):
+        raise InputError(f"--score column '{column}' is not numeric.")
+    scores = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.isfinite(scores).all():
+        raise InputError(f"--score column '{column}' has missing or infinite values.")
+    return scores
+
+
+def prepare(
+    frame: pd.DataFrame,
+    request: AuditRequest,
+    *,
+    model: LoadedModel | None,
+    positive_outcome: Literal["favorable", "adverse"],
+    min_group_size: int,
+    confidence: float,
+) -> Prepared:
+    """Validate the inputs and build the AuditContext; every problem is an InputError."""
+    if (model is None) == (request.prediction is None):
+        raise UsageError("pass exactly one of --model PATH or --prediction COL.")
+    if not request.sensitive:
+        raise UsageError("pass at least one --sensitive column.")
+    prediction_col = request.prediction if isinstance(request.prediction, str) else None
+    require_columns(
+        frame,
+        {
+            "--target": request.target,
+            "--prediction": prediction_col,
+            "--score": request.score,
+            "--weight": request.weight,
+            **{f"--sensitive ({i + 1})": c for i, c in enumerate(request.sensitive)},
+        },
+    )
+    if request.target in request.sensitive or request.target == prediction_col:
+        raise UsageError("--target must be a different column from --prediction and --sensitive.")
+    labels: BinaryLabels = resolve_labels(frame[request.target], request.pos_label)
+    y_true = positive_mask(frame[request.target], labels, "target")
+    notes: list[str] = []
+    output: ModelOutput | None = None
+    scores = _scores(frame, request.score)
+    if model is not None:
+        reserved = {request.target, *(c for c in (request.score, request.weight) if c)}
+        output = predict(
+            model.estimator, frame, labels, reserved=reserved, threshold=request.threshold
+        )
+        y_pred, notes = output.predicted_positive, [*output.notes]
+        scores = output.scores if scores is None else scores
+    else:
+        assert request.prediction is not None
+        series = (
+            frame[request.prediction]
+            if isinstance(request.prediction, str)
+            else _aligned_predictions(frame, request.prediction)
+        )
+        y_pred = positive_mask(series, labels, "prediction")
+    groupings = encode_groups(
+        frame,
+        request.sensitive,
+        references=dict(request.references),
+        missing_as_group=request.missing_as_group,
+        max_groups=request.max_groups,
+    )
+    context = AuditContext(
+        frame=frame,
+        labels=labels,
+        y_true=y_true,
+        y_pred=y_pred,
+        scores=scores,
+        weights=_weights(frame, request.weight),
+        groupings=groupings,
+        settings=CheckSettings(
+            min_group_size=min_group_size,
+            confidence=confidence,
+            positive_outcome=positive_outcome,
+        ),
+    )
+    return Prepared(context, output, prediction_col, notes)

@@ -1,0 +1,449 @@
+"""The report's view model: an :class:`AuditResult` turned into formatted, display-ready text.
+
+Templates only lay out what is built here, and this module only formats what the result holds:
+nothing is measured or judged. Numbers are formatted in one place (rates and ratios with 3
+decimals, counts with thousands separators); an undefined value is the word "undefined" with
+its reason, never 0 or blank; a verdict always carries a word and a symbol, never colour alone.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import PurePath
+
+from auditor.report.charts import Chart, rate_chart
+from auditor.results import REASON_TEXT, AuditResult, Finding, GroupTable, Reason, Value
+
+MAX_GROUP_ROWS = 50
+MAX_FINDING_ROWS = 100
+MAX_LIST_ITEMS = 50
+METRICS = {  # metric key -> column label, in the order the group tables show them
+    "selection_rate": "Selection rate",
+    "true_positive_rate": "True positive rate",
+    "false_positive_rate": "False positive rate",
+    "precision": "Precision",
+    "accuracy": "Accuracy",
+    "base_rate": "Base rate",
+}
+_VERDICTS = {  # key -> (css class, symbol, word)
+    "pass": ("pass", "✔", "pass"),
+    "fail": ("fail", "✘", "fail"),
+    "insufficient_data": ("insufficient", "?", "insufficient data"),
+    "error": ("error", "!", "error"),
+    "not_applicable": ("na", "–", "not applicable"),
+    "passed": ("pass", "✔", "passed"),
+    "failed": ("fail", "✘", "failed"),
+    "inconclusive": ("insufficient", "?", "inconclusive"),
+}
+_ORDER = {"fail": 0, "error": 1, "insufficient_data": 2, "pass": 3, "not_applicable": 4}
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+_REFERENCE_RULES = {"user": "chosen by the user", "largest_group": "largest group"}
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A verdict as css class, symbol and word (e.g. ``fail``, ``✘``, ``fail``)."""
+
+    css: str
+    symbol: str
+    word: str
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A formatted number; ``mark`` points to a footnote that gives an undefined value's reason."""
+
+    text: str
+    interval: str = ""
+    reason: str = ""
+    mark: str = ""
+    undefined: bool = False
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One labelled line of a definition list (setup, model, provenance)."""
+
+    label: str
+    value: str
+    mono: bool = False
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    rule: str
+    check: str
+    attribute: str
+    group: str
+    value: Cell
+    threshold: str
+    n: str
+    severity: str
+    verdict: Badge
+    message: str
+
+
+@dataclass(frozen=True)
+class MetricCellView:
+    value: Cell
+    ratio: Cell
+
+
+@dataclass(frozen=True)
+class GroupRowView:
+    group: str
+    is_reference: bool
+    n: str
+    cells: tuple[MetricCellView, ...]
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    metric: str
+    min_max_ratio: Cell
+    max_abs_difference: Cell
+    compared: str
+    excluded: str
+
+
+@dataclass(frozen=True)
+class GroupTableView:
+    """One sensitive attribute (or intersection): rows, summaries, footnotes and chart."""
+
+    anchor: str
+    attribute: str
+    reference: str
+    reference_rule: str
+    columns: tuple[str, ...]
+    rows: tuple[GroupRowView, ...]
+    more: str
+    footnotes: tuple[Fact, ...]
+    summaries: tuple[SummaryRow, ...]
+    excluded: tuple[Fact, ...]
+    chart: Chart | None
+
+
+@dataclass(frozen=True)
+class RuleView:
+    id: str
+    facts: tuple[Fact, ...]
+    rationale: str
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """Everything the report template shows, already formatted as text."""
+
+    title: str
+    subject: str
+    date: str
+    created_w3c: str
+    verdict: Badge
+    summary: str
+    failed_lines: tuple[str, ...]
+    policy_name: str
+    policy_description: str
+    setup: tuple[Fact, ...]
+    model: tuple[Fact, ...]
+    pickle_warning: bool
+    check_errors: tuple[Fact, ...]
+    findings: tuple[FindingRow, ...]
+    findings_more: str
+    excluded: tuple[Fact, ...]
+    excluded_more: str
+    performance: tuple[Fact, ...]
+    group_tables: tuple[GroupTableView, ...]
+    notes: tuple[str, ...]
+    confidence: str
+    policy_settings: tuple[Fact, ...]
+    rules: tuple[RuleView, ...]
+    provenance: tuple[Fact, ...]
+    libraries: tuple[Fact, ...]
+    hashes: tuple[Fact, ...]
+
+
+def badge(verdict: str) -> Badge:
+    """Return the symbol-and-word badge of a finding verdict or an overall audit verdict."""
+    return Badge(*_VERDICTS.get(verdict, ("na", "–", verdict.replace("_", " "))))
+
+
+def number(value: float | None, reason: Reason | None = None) -> Cell:
+    """Format a number with 3 decimals, or "undefined" with the reason's text."""
+    if value is None:
+        return Cell("undefined", reason=_reason(reason), undefined=True)
+    return Cell(f"{value:.3f}")
+
+
+def value_cell(value: Value) -> Cell:
+    """Format a :class:`Value` with its interval when it has one."""
+    cell = number(value.value, value.reason)
+    if cell.undefined or value.ci_low is None or value.ci_high is None:
+        return cell
+    return Cell(cell.text, interval=f"[{value.ci_low:.3f}, {value.ci_high:.3f}]")
+
+
+def _reason(reason: Reason | None) -> str:
+    return REASON_TEXT[reason] if reason is not None else "no reason was recorded"
+
+
+def _count(n: int | None) -> str:
+    return f"{n:,}" if n is not None else "–"
+
+
+class _Footnotes:
+    """Letters a, b, c... for the distinct reasons of undefined values in one table."""
+
+    def __init__(self) -> None:
+        self.marks: dict[str, str] = {}
+
+    def mark(self, cell: Cell) -> Cell:
+        if not cell.undefined:
+            return cell
+        letter = self.marks.setdefault(cell.reason, "abcdefghijklmnopqrstuvwxyz"[len(self.marks)])
+        return Cell(cell.text, reason=cell.reason, mark=letter, undefined=True)
+
+    def facts(self) -> tuple[Fact, ...]:
+        return tuple(Fact(letter, reason) for reason, letter in self.marks.items())
+
+
+def _group_table(table: GroupTable, index: int, *, with_chart: bool) -> GroupTableView:
+    keys = [k for k in METRICS if any(k in row.metrics for row in table.rows)]
+    notes = _Footnotes()
+    rows = []
+    for row in table.rows[:MAX_GROUP_ROWS]:
+        cells = []
+        for key in keys:
+            metric = row.metrics.get(key)
+            if metric is None:
+                cells.append(MetricCellView(Cell("–"), Cell("–")))
+                continue
+            ratio = metric.ratio_to_reference
+            if ratio.reason is Reason.IS_REFERENCE:
+                ratio_cell = Cell("reference")
+            else:
+                ratio_cell = notes.mark(value_cell(ratio))
+            cells.append(MetricCellView(notes.mark(value_cell(metric.value)), ratio_cell))
+        is_ref = row.group == table.reference
+        rows.append(GroupRowView(row.group, is_ref, _count(row.n), tuple(cells)))
+    hidden = len(table.rows) - len(rows)
+    more = f"… and {hidden:,} more groups (all groups are in audit.json)." if hidden > 0 else ""
+    summaries, excluded = [], {}
+    for key, summary in table.summaries.items():
+        summaries.append(
+            SummaryRow(
+                METRICS.get(key, key.replace("_", " ").capitalize()),
+                notes.mark(value_cell(summary.min_max_ratio)),
+                notes.mark(value_cell(summary.max_abs_difference)),
+                _count(len(summary.groups_compared)),
+                _count(len(summary.groups_excluded)),
+            )
+        )
+        for group, reason in summary.groups_excluded.items():
+            excluded.setdefault((group, REASON_TEXT[reason]), []).append(key)
+    chart = None
+    if with_chart:
+        chart = rate_chart(table, label="Selection rate", max_groups=MAX_GROUP_ROWS)
+    return GroupTableView(
+        anchor=f"table-{index}",
+        attribute=table.attribute,
+        reference=table.reference,
+        reference_rule=_REFERENCE_RULES.get(table.reference_rule, table.reference_rule),
+        columns=tuple(METRICS[k] for k in keys),
+        rows=tuple(rows),
+        more=more,
+        footnotes=notes.facts(),
+        summaries=tuple(summaries),
+        excluded=tuple(
+            Fact(group, f"{reason} ({', '.join(sorted(metrics))})")
+            for (group, reason), metrics in list(excluded.items())[:MAX_LIST_ITEMS]
+        ),
+        chart=chart,
+    )
+
+
+def _finding_row(finding: Finding) -> FindingRow:
+    cell = number(finding.value, finding.reason)
+    if not cell.undefined and finding.ci_low is not None and finding.ci_high is not None:
+        cell = Cell(cell.text, interval=f"[{finding.ci_low:.3f}, {finding.ci_high:.3f}]")
+    return FindingRow(
+        rule=finding.rule_id,
+        check=f"{finding.check} · {finding.measure.replace('_', ' ')}",
+        attribute=finding.attribute or "all rows",
+        group=finding.group or "–",
+        value=cell,
+        threshold=finding.threshold_text,
+        n=_count(finding.n),
+        severity=finding.severity,
+        verdict=badge(finding.verdict),
+        message=finding.message,
+    )
+
+
+def _sorted(findings: list[Finding]) -> list[Finding]:
+    def key(f: Finding) -> tuple[int, int, str, str, str]:
+        order = _ORDER.get(f.verdict, 5), _SEVERITY_ORDER.get(f.severity, 3)
+        return (*order, f.rule_id, f.attribute or "", f.group or "")
+
+    return sorted(findings, key=key)
+
+
+def _summary(result: AuditResult) -> tuple[str, tuple[str, ...]]:
+    counts = Counter(f.verdict for f in result.findings)
+    words = badge(result.verdict).word
+    text = (
+        f"The audit {words} under the policy '{result.policy.name}'. Of {len(result.findings):,} "
+        f"findings, {counts['fail']:,} failed, {counts['pass']:,} passed and "
+        f"{counts['insufficient_data']:,} could not be judged for lack of data"
+    )
+    if counts["error"]:
+        text += f"; {counts['error']:,} could not be evaluated because of an error"
+    text += "."
+    failed: dict[str, list[str]] = {}
+    for f in _sorted(result.findings):
+        if f.verdict == "fail":
+            failed.setdefault(f.rule_id, []).append(f.group or f.attribute or "all rows")
+    lines = []
+    for rule, groups in failed.items():
+        shown = ", ".join(groups[:5]) + (f" and {len(groups) - 5:,} more" if len(groups) > 5 else "")
+        lines.append(f"Rule '{rule}' failed for {shown}.")
+    if not failed:
+        text += " No rule failed for any group."
+    return text, tuple(lines)
+
+
+def _when(created: str) -> tuple[str, str]:
+    """Return (display date, W3C timestamp for PDF metadata) from the provenance time."""
+    try:
+        moment = datetime.fromisoformat(created)
+    except ValueError:
+        return created, ""
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.date().isoformat(), moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _setup_facts(result: AuditResult) -> tuple[Fact, ...]:
+    s = result.setup
+    outcome = "favourable" if s.positive_outcome == "favorable" else "adverse"
+    mode = "a model's predictions" if s.mode == "model" else "recorded decisions"
+    facts = [
+        Fact("Audited", mode),
+        Fact("Data", s.data_path or "in-memory data", mono=bool(s.data_path)),
+        Fact("Rows", _count(s.rows)),
+        Fact("Target column", s.target),
+        Fact("Labels", f"Positive label '{s.pos_label}' = {outcome} outcome for the person; "
+             f"other label '{s.other_label}'"),
+        Fact("Sensitive attributes", ", ".join(s.sensitive) or "none"),
+        Fact("Missing values", "kept as their own group" if s.missing_as_group else "excluded"),
+    ]
+    for label, column in (("Prediction", s.prediction), ("Score", s.score), ("Weight", s.weight)):
+        if column:
+            facts.append(Fact(f"{label} column", column))
+    if s.ignored_columns:
+        facts.append(Fact("Ignored columns", ", ".join(s.ignored_columns[:MAX_LIST_ITEMS])))
+    for check in result.checks:
+        for table in check.tables:
+            rule = _REFERENCE_RULES.get(table.reference_rule, table.reference_rule)
+            facts.append(Fact(f"Reference for {table.attribute}", f"{table.reference} ({rule})"))
+    fails = "error" if result.fail_on == "error" else "warning or error"
+    facts.append(Fact("Fails on", f"a failed finding of severity {fails}"))
+    return tuple(facts)
+
+
+def _model_facts(result: AuditResult) -> tuple[Fact, ...]:
+    m = result.setup.model
+    if m is None:
+        return ()
+    features = ", ".join(m.features[:10]) + (f" and {len(m.features) - 10:,} more" * (len(m.features) > 10))
+    facts = [
+        Fact("Model file", m.path or "in-memory model", mono=bool(m.path)),
+        Fact("Format", m.format),
+        Fact("Class", m.class_name),
+        Fact("Decision threshold", number(m.threshold).text if m.threshold is not None else "–"),
+        Fact("Features", f"{len(m.features):,}" + (f": {features}" if features else "")),
+    ]
+    return tuple(facts)
+
+
+def _rules(result: AuditResult) -> tuple[RuleView, ...]:
+    views = []
+    for rule in result.policy.rules:
+        threshold = rule.get("threshold")
+        if isinstance(threshold, dict):
+            threshold = ", ".join(f"{k} {v}" for k, v in threshold.items())
+        facts = tuple(
+            Fact(label, str(value))
+            for label, value in (("Check", rule.get("check")), ("Measure", rule.get("measure")),
+                                 ("Threshold", threshold), ("Severity", rule.get("severity")))
+            if value is not None
+        )
+        refs = rule.get("references")
+        references = tuple(str(r) for r in refs) if isinstance(refs, list) else ()
+        views.append(RuleView(str(rule.get("id", "")), facts, str(rule.get("rationale", "")), references))
+    return tuple(views)
+
+
+def build_context(result: AuditResult, *, with_charts: bool = True) -> ReportContext:
+    """Build the report's view model from an audit result (charts drawn unless told not to)."""
+    date, w3c = _when(result.provenance.created)
+    model = result.setup.model
+    if model is not None:
+        subject = f"model {PurePath(model.path).name}" if model.path else f"model {model.class_name}"
+    else:
+        subject = f"decisions in {PurePath(result.setup.data_path).name}" if result.setup.data_path else "decisions"
+    summary, failed_lines = _summary(result)
+    ordered = _sorted(result.findings)
+    hidden = Counter(badge(f.verdict).word for f in ordered[MAX_FINDING_ROWS:])
+    insufficient = [f for f in ordered if f.verdict == "insufficient_data"]
+    tables = [t for c in result.checks if c.family == "fairness" for t in c.tables]
+    confidence = result.policy.settings.get("confidence", 0.95)
+    p = result.provenance
+    return ReportContext(
+        title=f"Fairness audit of {subject}",
+        subject=subject,
+        date=date,
+        created_w3c=w3c,
+        verdict=badge(result.verdict),
+        summary=summary,
+        failed_lines=failed_lines,
+        policy_name=result.policy.name,
+        policy_description=result.policy.description,
+        setup=_setup_facts(result),
+        model=_model_facts(result),
+        pickle_warning=bool(model and model.pickle_loaded),
+        check_errors=tuple(Fact(c.family, c.error or "unknown error") for c in result.checks if c.status == "error"),
+        findings=tuple(_finding_row(f) for f in ordered[:MAX_FINDING_ROWS]),
+        findings_more=(f"… and {sum(hidden.values()):,} more findings ("
+                       + ", ".join(f"{n:,} {w}" for w, n in sorted(hidden.items())) + "), all in audit.json.") if hidden else "",
+        excluded=tuple(
+            Fact(f"{f.rule_id} · {f.group or f.attribute or 'all rows'}", _reason(f.reason) if f.reason else f.message)
+            for f in insufficient[:MAX_LIST_ITEMS]
+        ),
+        excluded_more=f"… and {len(insufficient) - MAX_LIST_ITEMS:,} more." if len(insufficient) > MAX_LIST_ITEMS else "",
+        performance=tuple(
+            Fact(METRICS.get(k, k.replace("_", " ").capitalize()), _cell_text(v))
+            for c in result.checks if c.family == "performance" for k, v in c.overall.items()
+        ),
+        group_tables=tuple(_group_table(t, i, with_chart=with_charts) for i, t in enumerate(tables, 1)),
+        notes=tuple(result.notes),
+        confidence=f"{float(confidence):.0%}" if isinstance(confidence, (int, float)) else str(confidence),
+        policy_settings=tuple(Fact(k, str(v)) for k, v in sorted(result.policy.settings.items())),
+        rules=_rules(result),
+        provenance=(
+            Fact("Created", p.created), Fact("auditor version", p.tool_version), Fact("Python", p.python),
+            Fact("Random seed", str(p.seed)), Fact("Command", shlex.join(p.command), mono=True),
+            Fact("Policy source", result.policy.source, mono=True), Fact("Schema version", result.schema_version),
+        ),
+        libraries=tuple(Fact(k, v) for k, v in sorted(p.libraries.items())),
+        hashes=tuple(Fact(k, v, mono=True) for k, v in sorted(p.sha256.items())),
+    )
+
+
+def _cell_text(value: Value) -> str:
+    cell = value_cell(value)
+    if cell.undefined:
+        return f"undefined ({cell.reason})"
+    return f"{cell.text} {cell.interval}".strip()

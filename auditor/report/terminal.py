@@ -1,0 +1,57 @@
+"""The terminal summary: the verdict first, then what failed, then where the reports are."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from auditor.results import AuditResult, Finding
+
+_SYMBOL = {"pass": "✔ pass", "fail": "✘ FAIL", "insufficient_data": "? insufficient", "error": "! ERROR"}
+_VERDICT_STYLE = {"passed": "bold green", "failed": "bold red", "inconclusive": "bold yellow"}
+MAX_ROWS = 15
+
+
+def _interesting(findings: list[Finding]) -> list[Finding]:
+    order = {"error": 0, "fail": 1, "insufficient_data": 2}
+    rank = {"error": 0, "warning": 1, "info": 2}
+    picked = [f for f in findings if f.verdict in order]
+    return sorted(picked, key=lambda f: (order[f.verdict], rank[f.severity], f.rule_id))
+
+
+def print_summary(result: AuditResult, written: Mapping[str, Path]) -> None:
+    """Print the verdict, a table of the failed and undecided findings, and the files written."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    counts = {v: sum(f.verdict == v for f in result.findings) for v in _SYMBOL}
+    style = _VERDICT_STYLE[result.verdict]
+    console.print(
+        f"[{style}]Audit {result.verdict.upper()}[/] against policy '{result.policy.name}' "
+        f"(fails on severity ≥ {result.fail_on}): {counts['fail']} failed, {counts['pass']} "
+        f"passed, {counts['insufficient_data']} insufficient data, {counts['error']} errors."
+    )
+    shown = _interesting(result.findings)
+    if shown:
+        table = Table(show_lines=False, header_style="bold")
+        for column in ("verdict", "severity", "rule", "group", "value", "threshold", "n"):
+            table.add_column(column, overflow="fold")
+        for f in shown[:MAX_ROWS]:
+            table.add_row(
+                _SYMBOL[f.verdict],
+                f.severity,
+                f.rule_id,
+                f.group or f.attribute or "overall",
+                "undefined" if f.value is None else f"{f.value:.3f}",
+                f.threshold_text,
+                "" if f.n is None else f"{f.n:,}",
+                style="red" if f.verdict in ("fail", "error") and f.severity == "error" else None,
+            )
+        console.print(table, markup=False)
+        if len(shown) > MAX_ROWS:
+            console.print(f"... and {len(shown) - MAX_ROWS} more; see the report.")
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False)
+    for kind, path in written.items():
+        console.print(f"wrote {kind}: {path}", markup=False)

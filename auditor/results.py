@@ -1,0 +1,216 @@
+"""Typed results: measurements, group tables, findings and the audit result.
+
+These are pydantic models so that ``audit.json`` round-trips exactly and its JSON Schema
+(``auditor/schema/audit.schema.json``) is generated from the same classes the code uses.
+Checks produce :class:`CheckResult`; the policy produces :class:`Finding`; the engine wraps
+both into :class:`AuditResult`. Renderers read an :class:`AuditResult` and nothing else.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+
+class Reason(StrEnum):
+    """Why a value is undefined or left out of a verdict (stable strings in audit.json)."""
+
+    EMPTY_GROUP = "empty_group"
+    NO_POSITIVES = "no_positives"
+    NO_NEGATIVES = "no_negatives"
+    NO_PREDICTED_POSITIVES = "no_predicted_positives"
+    NO_PREDICTED_NEGATIVES = "no_predicted_negatives"
+    REFERENCE_UNDEFINED = "reference_undefined"
+    REFERENCE_ZERO = "reference_zero"
+    BELOW_MIN_GROUP_SIZE = "below_min_group_size"
+    FEWER_THAN_TWO_GROUPS = "fewer_than_two_groups"
+    ALL_ZERO = "all_zero"
+    IS_REFERENCE = "is_reference"
+    NOT_AVAILABLE = "not_available"
+
+
+REASON_TEXT: dict[Reason, str] = {
+    Reason.EMPTY_GROUP: "the group has no rows",
+    Reason.NO_POSITIVES: "the group has no actual positives, so rates among positives are undefined",
+    Reason.NO_NEGATIVES: "the group has no actual negatives, so rates among negatives are undefined",
+    Reason.NO_PREDICTED_POSITIVES: "the group has no predicted positives",
+    Reason.NO_PREDICTED_NEGATIVES: "the group has no predicted negatives",
+    Reason.REFERENCE_UNDEFINED: "the value of the reference group is undefined",
+    Reason.REFERENCE_ZERO: "the value of the reference group is 0, so the ratio is undefined",
+    Reason.BELOW_MIN_GROUP_SIZE: "the group is smaller than the policy's min_group_size",
+    Reason.FEWER_THAN_TWO_GROUPS: "fewer than two groups have enough data to compare",
+    Reason.ALL_ZERO: "every compared group has the value 0, so the ratio is undefined",
+    Reason.IS_REFERENCE: "this is the reference group",
+    Reason.NOT_AVAILABLE: "the audit has no input for this measure",
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Value(_Model):
+    """A number that may be undefined; when it is, ``reason`` says why."""
+
+    value: float | None
+    reason: Reason | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+    @property
+    def defined(self) -> bool:
+        return self.value is not None
+
+
+class MetricCell(_Model):
+    """One metric for one group: its value and its disparities to the reference and the best."""
+
+    value: Value
+    difference_to_reference: Value
+    ratio_to_reference: Value
+    ratio_to_highest: Value
+
+
+class GroupRow(_Model):
+    """One group of one attribute (or intersection) with its counts and metrics."""
+
+    group: str = Field(description="Group key, 'col=value' joined by ' & ' for intersections")
+    labels: dict[str, str]
+    n: int = Field(description="Rows in the group (unweighted)")
+    weight_sum: float | None = None
+    counts: dict[str, float] = Field(description="tp, fp, fn, tn (weighted when weights are given)")
+    metrics: dict[str, MetricCell]
+
+
+class Summary(_Model):
+    """Disparities over all groups of an attribute that have enough data to compare."""
+
+    min_max_ratio: Value
+    max_abs_difference: Value
+    groups_compared: list[str]
+    groups_excluded: dict[str, Reason]
+
+
+class GroupTable(_Model):
+    """Every group of one sensitive attribute or intersection of attributes."""
+
+    attribute: str
+    columns: list[str]
+    reference: str
+    reference_rule: Literal["user", "largest_group"]
+    rows: list[GroupRow]
+    summaries: dict[str, Summary]
+
+
+class CheckResult(_Model):
+    """What one family of checks measured; ``status == 'error'`` carries the message."""
+
+    family: str
+    status: Literal["ok", "error"]
+    error: str | None = None
+    tables: list[GroupTable] = Field(default_factory=list)
+    overall: dict[str, Value] = Field(default_factory=dict)
+
+
+Verdict = Literal["pass", "fail", "insufficient_data", "error", "not_applicable"]
+Severity = Literal["error", "warning", "info"]
+
+
+class Finding(_Model):
+    """A rule applied to one measurement: the policy's judgement."""
+
+    rule_id: str
+    check: str
+    measure: str
+    attribute: str | None
+    group: str | None
+    value: float | None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    threshold: dict[str, float]
+    threshold_text: str
+    n: int | None
+    severity: Severity
+    verdict: Verdict
+    reason: Reason | None = None
+    message: str
+    rationale: str = ""
+    references: list[str] = Field(default_factory=list)
+
+    @property
+    def blocking(self) -> bool:
+        return self.verdict in ("fail", "error")
+
+
+class ModelInfo(_Model):
+    path: str | None
+    format: str
+    class_name: str
+    pickle_loaded: bool = False
+    threshold: float | None = None
+    features: list[str] = Field(default_factory=list)
+
+
+class AuditSetup(_Model):
+    """What was audited and how the labels are read."""
+
+    mode: Literal["model", "decisions"]
+    data_path: str | None
+    rows: int
+    target: str
+    prediction: str | None
+    score: str | None
+    weight: str | None
+    sensitive: list[str]
+    pos_label: str
+    other_label: str
+    positive_outcome: Literal["favorable", "adverse"]
+    missing_as_group: bool
+    model: ModelInfo | None = None
+    ignored_columns: list[str] = Field(default_factory=list)
+
+
+class PolicySummary(_Model):
+    name: str
+    description: str
+    source: str
+    settings: dict[str, float | int | bool | str]
+    rules: list[dict[str, object]]
+
+
+class Provenance(_Model):
+    created: str
+    tool_version: str
+    python: str
+    libraries: dict[str, str]
+    sha256: dict[str, str]
+    command: list[str]
+    seed: int
+
+
+class AuditResult(_Model):
+    """The whole audit: the one object every report format is rendered from."""
+
+    schema_version: str = SCHEMA_VERSION
+    verdict: Literal["passed", "failed", "inconclusive"]
+    fail_on: Severity
+    setup: AuditSetup
+    policy: PolicySummary
+    checks: list[CheckResult]
+    findings: list[Finding]
+    notes: list[str]
+    provenance: Provenance
+
+    def to_json(self) -> str:
+        """Serialise with sorted keys so the same audit gives the same bytes."""
+        import json
+
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> AuditResult:
+        return cls.model_validate_json(text)
