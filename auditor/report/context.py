@@ -20,13 +20,28 @@ from auditor.results import REASON_TEXT, AuditResult, Finding, GroupTable, Reaso
 MAX_GROUP_ROWS = 50
 MAX_FINDING_ROWS = 100
 MAX_LIST_ITEMS = 50
-METRICS = {  # metric key -> column label, in the order the group tables show them
+TABLE_METRICS = (  # the columns of a group table, in order
+    "selection_rate",
+    "true_positive_rate",
+    "false_positive_rate",
+    "precision",
+    "accuracy",
+    "base_rate",
+)
+METRIC_LABELS = {
+    "n": "Rows (n)",
+    "favorable_rate": "Favourable-outcome rate",
     "selection_rate": "Selection rate",
-    "true_positive_rate": "True positive rate",
-    "false_positive_rate": "False positive rate",
-    "precision": "Precision",
-    "accuracy": "Accuracy",
     "base_rate": "Base rate",
+    "true_positive_rate": "True positive rate",
+    "false_negative_rate": "False negative rate",
+    "false_positive_rate": "False positive rate",
+    "true_negative_rate": "True negative rate",
+    "precision": "Precision",
+    "false_discovery_rate": "False discovery rate",
+    "negative_predictive_value": "Negative predictive value",
+    "false_omission_rate": "False omission rate",
+    "accuracy": "Accuracy",
 }
 _VERDICTS = {  # key -> (css class, symbol, word)
     "pass": ("pass", "✔", "pass"),
@@ -38,7 +53,7 @@ _VERDICTS = {  # key -> (css class, symbol, word)
     "failed": ("fail", "✘", "failed"),
     "inconclusive": ("insufficient", "?", "inconclusive"),
 }
-_ORDER = {"fail": 0, "error": 1, "insufficient_data": 2, "pass": 3, "not_applicable": 4}
+_ORDER = {"error": 0, "fail": 1, "insufficient_data": 2, "pass": 3, "not_applicable": 4}
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _REFERENCE_RULES = {"user": "chosen by the user", "largest_group": "largest group"}
 
@@ -186,8 +201,15 @@ def value_cell(value: Value) -> Cell:
     return Cell(cell.text, interval=f"[{value.ci_low:.3f}, {value.ci_high:.3f}]")
 
 
+def label(metric: str) -> str:
+    """Human name of a metric key (``true_positive_rate`` -> "True positive rate")."""
+    return METRIC_LABELS.get(metric, metric.replace("_", " ").capitalize())
+
+
 def _reason(reason: Reason | None) -> str:
-    return REASON_TEXT[reason] if reason is not None else "no reason was recorded"
+    if reason is None:
+        return "no reason was recorded"
+    return REASON_TEXT.get(reason, reason.value.replace("_", " "))
 
 
 def _count(n: int | None) -> str:
@@ -210,8 +232,10 @@ class _Footnotes:
         return tuple(Fact(letter, reason) for reason, letter in self.marks.items())
 
 
-def _group_table(table: GroupTable, index: int, *, with_chart: bool) -> GroupTableView:
-    keys = [k for k in METRICS if any(k in row.metrics for row in table.rows)]
+def _group_table(
+    table: GroupTable, index: int, wanted: tuple[str, ...], *, with_chart: bool
+) -> GroupTableView:
+    keys = [k for k in wanted if any(k in row.metrics for row in table.rows)]
     notes = _Footnotes()
     rows = []
     for row in table.rows[:MAX_GROUP_ROWS]:
@@ -222,20 +246,23 @@ def _group_table(table: GroupTable, index: int, *, with_chart: bool) -> GroupTab
                 cells.append(MetricCellView(Cell("–"), Cell("–")))
                 continue
             ratio = metric.ratio_to_reference
-            if ratio.reason is Reason.IS_REFERENCE:
+            if row.group == table.reference or ratio.reason is Reason.IS_REFERENCE:
                 ratio_cell = Cell("reference")
             else:
-                ratio_cell = notes.mark(value_cell(ratio))
+                ratio_cell = notes.mark(number(ratio.value, ratio.reason))
             cells.append(MetricCellView(notes.mark(value_cell(metric.value)), ratio_cell))
         is_ref = row.group == table.reference
         rows.append(GroupRowView(row.group, is_ref, _count(row.n), tuple(cells)))
     hidden = len(table.rows) - len(rows)
     more = f"… and {hidden:,} more groups (all groups are in audit.json)." if hidden > 0 else ""
     summaries, excluded = [], {}
-    for key, summary in table.summaries.items():
+    for key in keys:
+        summary = table.summaries.get(key)
+        if summary is None:
+            continue
         summaries.append(
             SummaryRow(
-                METRICS.get(key, key.replace("_", " ").capitalize()),
+                label(key),
                 notes.mark(value_cell(summary.min_max_ratio)),
                 notes.mark(value_cell(summary.max_abs_difference)),
                 _count(len(summary.groups_compared)),
@@ -243,7 +270,7 @@ def _group_table(table: GroupTable, index: int, *, with_chart: bool) -> GroupTab
             )
         )
         for group, reason in summary.groups_excluded.items():
-            excluded.setdefault((group, REASON_TEXT[reason]), []).append(key)
+            excluded.setdefault((group, _reason(reason)), []).append(label(key).lower())
     chart = None
     if with_chart:
         chart = rate_chart(table, label="Selection rate", max_groups=MAX_GROUP_ROWS)
@@ -252,7 +279,7 @@ def _group_table(table: GroupTable, index: int, *, with_chart: bool) -> GroupTab
         attribute=table.attribute,
         reference=table.reference,
         reference_rule=_REFERENCE_RULES.get(table.reference_rule, table.reference_rule),
-        columns=tuple(METRICS[k] for k in keys),
+        columns=tuple(label(k) for k in keys),
         rows=tuple(rows),
         more=more,
         footnotes=notes.facts(),
@@ -401,6 +428,9 @@ def build_context(result: AuditResult, *, with_charts: bool = True) -> ReportCon
     tables = [t for c in result.checks if c.family == "fairness" for t in c.tables]
     confidence = result.policy.settings.get("confidence", 0.95)
     p = result.provenance
+    wanted = TABLE_METRICS
+    if result.setup.positive_outcome == "adverse":  # the favourable rate is then 1 - selection
+        wanted = ("favorable_rate", *TABLE_METRICS)
     return ReportContext(
         title=f"Fairness audit of {subject}",
         subject=subject,
@@ -424,10 +454,12 @@ def build_context(result: AuditResult, *, with_charts: bool = True) -> ReportCon
         ),
         excluded_more=f"… and {len(insufficient) - MAX_LIST_ITEMS:,} more." if len(insufficient) > MAX_LIST_ITEMS else "",
         performance=tuple(
-            Fact(METRICS.get(k, k.replace("_", " ").capitalize()), _cell_text(v))
+            Fact(label(k), _count(int(v.value)) if k == "n" and v.value is not None else _cell_text(v))
             for c in result.checks if c.family == "performance" for k, v in c.overall.items()
         ),
-        group_tables=tuple(_group_table(t, i, with_chart=with_charts) for i, t in enumerate(tables, 1)),
+        group_tables=tuple(
+            _group_table(t, i, wanted, with_chart=with_charts) for i, t in enumerate(tables, 1)
+        ),
         notes=tuple(result.notes),
         confidence=f"{float(confidence):.0%}" if isinstance(confidence, (int, float)) else str(confidence),
         policy_settings=tuple(Fact(k, str(v)) for k, v in sorted(result.policy.settings.items())),

@@ -1,0 +1,14 @@
+"""Renderers: pure functions of an :class:`~auditor.results.AuditResult`.
+
+``render_html`` and ``render_pdf`` give the documents for reviewers; ``write_reports`` writes
+``audit.json``, ``report.html`` and ``report.pdf`` into a directory. Nothing here computes a
+measurement or a verdict: every number shown is read from the result.
+"""
+
+from __future__ import annotations
+
+from auditor.report.html import render_html
+from auditor.report.pdf import render_pdf
+from auditor.report.write import SUPPORTED_FORMATS, write_reports
+
+__all__ = ["SUPPORTED_FORMATS", "render_html", "render_pdf", "write_reports"]
