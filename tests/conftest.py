@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -43,5 +44,6 @@ def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedP
         text=True,
         cwd=cwd,
         timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
         check=False,
     )

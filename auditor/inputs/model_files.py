@@ -150,7 +150,8 @@ def _load_xgboost(path: Path) -> Any:
     import xgboost
 
     booster = xgboost.Booster()
-    booster.load_model(str(path))
+    # From the bytes, not the path: XGBoost would pick the parser from the file's extension.
+    booster.load_model(bytearray(path.read_bytes()))
     objective = json.loads(booster.save_config())["learner"]["objective"]["name"]
     if objective not in ("binary:logistic", "reg:logistic"):
         raise InputError(

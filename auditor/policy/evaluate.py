@@ -50,11 +50,10 @@ def _judge_table(rule: Rule, metric: str, table: GroupTable, min_n: int) -> Iter
     for row in table.rows:
         if rule.measure in _TO_REFERENCE and row.group == table.reference:
             continue  # the reference is not compared with itself
-        if row.n < min_n:
-            reason = Reason.EMPTY_GROUP if row.n == 0 else Reason.BELOW_MIN_GROUP_SIZE
-            yield _insufficient(rule, table.attribute, row.group, row.n, reason, min_n)
-            continue
         cell = getattr(row.metrics[metric], rule.measure)
+        if row.n < min_n:
+            yield _insufficient(rule, table.attribute, row.group, cell, row.n, min_n)
+            continue
         yield _judge(rule, table.attribute, row.group, cell, row.n)
 
 
@@ -69,7 +68,7 @@ def _judge(
         )
     failed = rule.threshold.violated_by(value.value)
     what = _MEASURE_TEXT[rule.measure]
-    label = CHECKS[rule.check].label.lower() + (f", {what}" if what else "")
+    label = CHECKS[rule.check].label + (f", {what}" if what else "")
     relation = "outside" if failed else "within"
     message = (
         f"{group or attribute or 'overall'}: {label} = {value.value:.3f}, {relation} "
@@ -79,10 +78,13 @@ def _judge(
 
 
 def _insufficient(
-    rule: Rule, attribute: str, group: str, n: int, reason: Reason, min_n: int
+    rule: Rule, attribute: str, group: str, value: Value, n: int, min_n: int
 ) -> Finding:
+    """A group too small to judge: its value is shown for information, never judged."""
+    reason = Reason.EMPTY_GROUP if n == 0 else Reason.BELOW_MIN_GROUP_SIZE
     message = f"{group}: {n:,} rows, fewer than min_group_size {min_n}; not judged"
-    return _finding(rule, attribute, group, None, n, "insufficient_data", reason, message)
+    shown = value if value.value is not None else None
+    return _finding(rule, attribute, group, shown, n, "insufficient_data", reason, message)
 
 
 def _finding(

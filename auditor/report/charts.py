@@ -16,7 +16,7 @@ from auditor.results import REASON_TEXT, GroupTable
 
 _WIDTH_IN = 6.3  # fits the A4 text width (170 mm) with a little room
 _ROW_IN = 0.26
-_MAX_HEIGHT_IN = 9.0
+_MAX_HEIGHT_IN = 8.5
 _LABEL_CHARS = 42
 _BAR = "#6b8fb3"
 _BAR_REFERENCE = "#3d3d3d"
@@ -101,28 +101,36 @@ def _draw(points: list[_Point], ref: float | None, reference: str, label: str) -
     from matplotlib import rc_context
     from matplotlib.figure import Figure
 
-    height = min(_MAX_HEIGHT_IN, 0.95 + _ROW_IN * len(points))
+    height = min(_MAX_HEIGHT_IN, 1.1 + _ROW_IN * len(points))
     with rc_context(_RC):
         fig = Figure(figsize=(_WIDTH_IN, height), layout="constrained")
         ax = fig.add_subplot()
+        values_column = ax.get_yaxis_transform()  # x in axes fraction, y in data
         highs = [p.ci_high if p.ci_high is not None else p.value or 0.0 for p in points]
-        right = min(1.0, max([*highs, ref or 0.0, 0.05])) * 1.2 + 0.02
+        right = min(1.0, max([*highs, ref or 0.0, 0.05]) * 1.08)
         for y, point in enumerate(points):
             if point.value is None:
-                ax.text(right * 0.01, y, "undefined", va="center", color="#444444")
+                ax.text(1.02, y, "undefined", transform=values_column, va="center", color="#8a5d00")
                 continue
             colour = _BAR_REFERENCE if point.group == reference else _BAR
             ax.barh(y, point.value, height=0.62, color=colour)
-            tip = point.value
             if point.ci_low is not None and point.ci_high is not None:
-                low, high = max(0.0, point.value - point.ci_low), max(0.0, point.ci_high - tip)
-                ax.errorbar(point.value, y, xerr=[[low], [high]], fmt="none", ecolor="#111111")
-                tip = point.ci_high
-            ax.text(tip + right * 0.01, y, f"{point.value:.3f}", va="center", fontsize=7.5)
+                low = max(0.0, point.value - point.ci_low)
+                high = max(0.0, point.ci_high - point.value)
+                ax.errorbar(
+                    point.value,
+                    y,
+                    xerr=[[low], [high]],
+                    fmt="none",
+                    ecolor="#111111",
+                    elinewidth=0.9,
+                    capsize=2.5,
+                )
+            ax.text(1.02, y, f"{point.value:.3f}", transform=values_column, va="center")
         if ref is not None:
-            ref_label = f"reference group {_plain(reference)} ({ref:.3f})"
+            ref_label = f"reference group {_plain(reference)}: {ref:.3f}"
             ax.axvline(ref, color="#b22222", linestyle="--", linewidth=1.2, label=ref_label)
-            ax.legend(loc="lower right", fontsize=7.5, frameon=True)
+            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False, fontsize=8)
         ax.set_yticks(range(len(points)), labels=[_plain(p.group) for p in points])
         ax.set_ylim(len(points) - 0.5, -0.5)
         ax.set_xlim(0.0, right)

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import PurePath
+from string import ascii_lowercase
 
 from auditor.report.charts import Chart, rate_chart
 from auditor.results import REASON_TEXT, AuditResult, Finding, GroupTable, Reason, Value
@@ -55,6 +56,7 @@ _VERDICTS = {  # key -> (css class, symbol, word)
 }
 _ORDER = {"error": 0, "fail": 1, "insufficient_data": 2, "pass": 3, "not_applicable": 4}
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+_BOUNDS = {"min": "≥", "max": "≤", "max_abs": "|x| ≤"}
 _REFERENCE_RULES = {"user": "chosen by the user", "largest_group": "largest group"}
 
 
@@ -155,6 +157,8 @@ class ReportContext:
 
     title: str
     subject: str
+    subject_kind: str
+    data_name: str
     date: str
     created_w3c: str
     verdict: Badge
@@ -225,7 +229,10 @@ class _Footnotes:
     def mark(self, cell: Cell) -> Cell:
         if not cell.undefined:
             return cell
-        letter = self.marks.setdefault(cell.reason, "abcdefghijklmnopqrstuvwxyz"[len(self.marks)])
+        index = len(self.marks)
+        letter = self.marks.setdefault(
+            cell.reason, ascii_lowercase[index] if index < 26 else str(index)
+        )
         return Cell(cell.text, reason=cell.reason, mark=letter, undefined=True)
 
     def facts(self) -> tuple[Fact, ...]:
@@ -285,11 +292,15 @@ def _group_table(
         footnotes=notes.facts(),
         summaries=tuple(summaries),
         excluded=tuple(
-            Fact(group, f"{reason} ({', '.join(sorted(metrics))})")
+            Fact(group, f"{reason} ({_which(metrics, len(summaries))})")
             for (group, reason), metrics in list(excluded.items())[:MAX_LIST_ITEMS]
         ),
         chart=chart,
     )
+
+
+def _which(metrics: list[str], total: int) -> str:
+    return "all metrics" if len(metrics) == total else ", ".join(sorted(metrics))
 
 
 def _finding_row(finding: Finding) -> FindingRow:
@@ -321,10 +332,13 @@ def _sorted(findings: list[Finding]) -> list[Finding]:
 def _summary(result: AuditResult) -> tuple[str, tuple[str, ...]]:
     counts = Counter(f.verdict for f in result.findings)
     words = badge(result.verdict).word
+    severities = Counter(f.severity for f in result.findings if f.verdict == "fail")
+    by_severity = ", ".join(f"{n:,} of severity {s}" for s, n in sorted(severities.items()))
     text = (
         f"The audit {words} under the policy '{result.policy.name}'. Of {len(result.findings):,} "
-        f"findings, {counts['fail']:,} failed, {counts['pass']:,} passed and "
-        f"{counts['insufficient_data']:,} could not be judged for lack of data"
+        f"findings, {counts['fail']:,} failed{f' ({by_severity})' if by_severity else ''}, "
+        f"{counts['pass']:,} passed and {counts['insufficient_data']:,} could not be judged "
+        "for lack of data"
     )
     if counts["error"]:
         text += f"; {counts['error']:,} could not be evaluated because of an error"
@@ -335,7 +349,9 @@ def _summary(result: AuditResult) -> tuple[str, tuple[str, ...]]:
             failed.setdefault(f.rule_id, []).append(f.group or f.attribute or "all rows")
     lines = []
     for rule, groups in failed.items():
-        shown = ", ".join(groups[:5]) + (f" and {len(groups) - 5:,} more" if len(groups) > 5 else "")
+        shown = ", ".join(groups[:5]) + (
+            f" and {len(groups) - 5:,} more" if len(groups) > 5 else ""
+        )
         lines.append(f"Rule '{rule}' failed for {shown}.")
     if not failed:
         text += " No rule failed for any group."
@@ -361,8 +377,11 @@ def _setup_facts(result: AuditResult) -> tuple[Fact, ...]:
         Fact("Data", s.data_path or "in-memory data", mono=bool(s.data_path)),
         Fact("Rows", _count(s.rows)),
         Fact("Target column", s.target),
-        Fact("Labels", f"Positive label '{s.pos_label}' = {outcome} outcome for the person; "
-             f"other label '{s.other_label}'"),
+        Fact(
+            "Labels",
+            f"Positive label '{s.pos_label}' = {outcome} outcome for the person; "
+            f"other label '{s.other_label}'",
+        ),
         Fact("Sensitive attributes", ", ".join(s.sensitive) or "none"),
         Fact("Missing values", "kept as their own group" if s.missing_as_group else "excluded"),
     ]
@@ -384,7 +403,9 @@ def _model_facts(result: AuditResult) -> tuple[Fact, ...]:
     m = result.setup.model
     if m is None:
         return ()
-    features = ", ".join(m.features[:10]) + (f" and {len(m.features) - 10:,} more" * (len(m.features) > 10))
+    features = ", ".join(m.features[:10]) + (
+        f" and {len(m.features) - 10:,} more" * (len(m.features) > 10)
+    )
     facts = [
         Fact("Model file", m.path or "in-memory model", mono=bool(m.path)),
         Fact("Format", m.format),
@@ -400,40 +421,95 @@ def _rules(result: AuditResult) -> tuple[RuleView, ...]:
     for rule in result.policy.rules:
         threshold = rule.get("threshold")
         if isinstance(threshold, dict):
-            threshold = ", ".join(f"{k} {v}" for k, v in threshold.items())
+            threshold = " and ".join(f"{_BOUNDS.get(k, k)} {v}" for k, v in threshold.items())
+        measure = str(rule.get("measure", "value")).replace("_", " ")
+        pairs = (
+            ("Check", rule.get("check")),
+            ("Measure", measure),
+            ("Threshold", threshold),
+            ("Severity", rule.get("severity")),
+            ("Attributes", rule.get("attributes")),
+        )
         facts = tuple(
-            Fact(label, str(value))
-            for label, value in (("Check", rule.get("check")), ("Measure", rule.get("measure")),
-                                 ("Threshold", threshold), ("Severity", rule.get("severity")))
-            if value is not None
+            Fact(name, ", ".join(map(str, v)) if isinstance(v, list) else str(v))
+            for name, v in pairs
+            if v is not None
         )
         refs = rule.get("references")
         references = tuple(str(r) for r in refs) if isinstance(refs, list) else ()
-        views.append(RuleView(str(rule.get("id", "")), facts, str(rule.get("rationale", "")), references))
+        views.append(
+            RuleView(str(rule.get("id", "")), facts, str(rule.get("rationale", "")), references)
+        )
     return tuple(views)
 
 
-def build_context(result: AuditResult, *, with_charts: bool = True) -> ReportContext:
-    """Build the report's view model from an audit result (charts drawn unless told not to)."""
-    date, w3c = _when(result.provenance.created)
-    model = result.setup.model
+def _more(hidden: Counter[str], what: str) -> str:
+    if not hidden:
+        return ""
+    parts = ", ".join(f"{n:,} {word}" for word, n in sorted(hidden.items()))
+    return f"… and {hidden.total():,} more {what} ({parts}), all in audit.json."
+
+
+def _performance(result: AuditResult) -> tuple[Fact, ...]:
+    facts = []
+    for check in result.checks:
+        if check.family != "performance":
+            continue
+        for key, value in check.overall.items():
+            is_count = key == "n" and value.value is not None
+            text = _count(int(value.value or 0)) if is_count else _cell_text(value)
+            facts.append(Fact(label(key), text))
+    return tuple(facts)
+
+
+def _provenance(result: AuditResult) -> tuple[Fact, ...]:
+    p = result.provenance
+    return (
+        Fact("Created", p.created),
+        Fact("auditor version", p.tool_version),
+        Fact("Python", p.python),
+        Fact("Random seed", str(p.seed)),
+        Fact("Command", shlex.join(p.command), mono=True),
+        Fact("Policy source", result.policy.source, mono=True),
+        Fact("Schema version", result.schema_version),
+    )
+
+
+def _subject(result: AuditResult) -> tuple[str, str, str]:
+    """(kind, subject, data name): what the report's title and running header name."""
+    model, data_path, rows = result.setup.model, result.setup.data_path, result.setup.rows
+    data = f"{PurePath(data_path).name if data_path else 'in-memory data'} ({_count(rows)} rows)"
     if model is not None:
-        subject = f"model {PurePath(model.path).name}" if model.path else f"model {model.class_name}"
-    else:
-        subject = f"decisions in {PurePath(result.setup.data_path).name}" if result.setup.data_path else "decisions"
+        return "Model", PurePath(model.path).name if model.path else model.class_name, data
+    return "Decisions", PurePath(data_path).name if data_path else "in-memory data", data
+
+
+def build_context(result: AuditResult, *, with_charts: bool = True) -> ReportContext:
+    """Build the report's view model from an audit result.
+
+    Parameters
+    ----------
+    result : AuditResult
+        The audit; only its fields are read, nothing is recomputed.
+    with_charts : bool, default True
+        Draw the group charts (formats without images can skip the cost).
+    """
+    date, w3c = _when(result.provenance.created)
+    kind, subject, data_name = _subject(result)
     summary, failed_lines = _summary(result)
     ordered = _sorted(result.findings)
-    hidden = Counter(badge(f.verdict).word for f in ordered[MAX_FINDING_ROWS:])
     insufficient = [f for f in ordered if f.verdict == "insufficient_data"]
     tables = [t for c in result.checks if c.family == "fairness" for t in c.tables]
-    confidence = result.policy.settings.get("confidence", 0.95)
-    p = result.provenance
     wanted = TABLE_METRICS
     if result.setup.positive_outcome == "adverse":  # the favourable rate is then 1 - selection
         wanted = ("favorable_rate", *TABLE_METRICS)
+    confidence = result.policy.settings.get("confidence", 0.95)
+    model = result.setup.model
     return ReportContext(
         title=f"Fairness audit of {subject}",
         subject=subject,
+        subject_kind=kind,
+        data_name=data_name,
         date=date,
         created_w3c=w3c,
         verdict=badge(result.verdict),
@@ -443,34 +519,32 @@ def build_context(result: AuditResult, *, with_charts: bool = True) -> ReportCon
         policy_description=result.policy.description,
         setup=_setup_facts(result),
         model=_model_facts(result),
-        pickle_warning=bool(model and model.pickle_loaded),
-        check_errors=tuple(Fact(c.family, c.error or "unknown error") for c in result.checks if c.status == "error"),
+        pickle_warning=model is not None and model.pickle_loaded,
+        check_errors=tuple(
+            Fact(c.family, c.error or "unknown error") for c in result.checks if c.status == "error"
+        ),
         findings=tuple(_finding_row(f) for f in ordered[:MAX_FINDING_ROWS]),
-        findings_more=(f"… and {sum(hidden.values()):,} more findings ("
-                       + ", ".join(f"{n:,} {w}" for w, n in sorted(hidden.items())) + "), all in audit.json.") if hidden else "",
+        findings_more=_more(
+            Counter(badge(f.verdict).word for f in ordered[MAX_FINDING_ROWS:]), "findings"
+        ),
         excluded=tuple(
-            Fact(f"{f.rule_id} · {f.group or f.attribute or 'all rows'}", _reason(f.reason) if f.reason else f.message)
+            Fact(f"{f.rule_id} · {f.group or f.attribute or 'all rows'}", _reason(f.reason))
             for f in insufficient[:MAX_LIST_ITEMS]
         ),
-        excluded_more=f"… and {len(insufficient) - MAX_LIST_ITEMS:,} more." if len(insufficient) > MAX_LIST_ITEMS else "",
-        performance=tuple(
-            Fact(label(k), _count(int(v.value)) if k == "n" and v.value is not None else _cell_text(v))
-            for c in result.checks if c.family == "performance" for k, v in c.overall.items()
+        excluded_more=_more(
+            Counter(["insufficient data"] * len(insufficient[MAX_LIST_ITEMS:])), "findings"
         ),
+        performance=_performance(result),
         group_tables=tuple(
             _group_table(t, i, wanted, with_chart=with_charts) for i, t in enumerate(tables, 1)
         ),
         notes=tuple(result.notes),
-        confidence=f"{float(confidence):.0%}" if isinstance(confidence, (int, float)) else str(confidence),
+        confidence=f"{confidence:.0%}" if isinstance(confidence, float) else str(confidence),
         policy_settings=tuple(Fact(k, str(v)) for k, v in sorted(result.policy.settings.items())),
         rules=_rules(result),
-        provenance=(
-            Fact("Created", p.created), Fact("auditor version", p.tool_version), Fact("Python", p.python),
-            Fact("Random seed", str(p.seed)), Fact("Command", shlex.join(p.command), mono=True),
-            Fact("Policy source", result.policy.source, mono=True), Fact("Schema version", result.schema_version),
-        ),
-        libraries=tuple(Fact(k, v) for k, v in sorted(p.libraries.items())),
-        hashes=tuple(Fact(k, v, mono=True) for k, v in sorted(p.sha256.items())),
+        provenance=_provenance(result),
+        libraries=tuple(Fact(k, v) for k, v in sorted(result.provenance.libraries.items())),
+        hashes=tuple(Fact(k, v, mono=True) for k, v in sorted(result.provenance.sha256.items())),
     )
 
 

@@ -27,9 +27,7 @@ from auditor.results import AuditResult
 
 PDF_STYLESHEET = "report-pdf.css"
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
-_REFUSED = (
-    "auditor's PDF renderer loads only data: URIs and its own template files; refused {url}"
-)
+_REFUSED = "auditor's PDF renderer loads only data: URIs and its own template files; refused {url}"
 
 Fetch = Callable[[str], Any]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from auditor.results import AuditResult, Finding
 
-_SYMBOL = {"pass": "✔ pass", "fail": "✘ FAIL", "insufficient_data": "? insufficient", "error": "! ERROR"}
+_SYMBOL = {"pass": "✔ pass", "fail": "✘ fail", "insufficient_data": "? too few", "error": "! error"}
 _VERDICT_STYLE = {"passed": "bold green", "failed": "bold red", "inconclusive": "bold yellow"}
 MAX_ROWS = 15
 
@@ -35,15 +35,14 @@ def print_summary(result: AuditResult, written: Mapping[str, Path]) -> None:
     shown = _interesting(result.findings)
     if shown:
         table = Table(show_lines=False, header_style="bold")
-        for column in ("verdict", "severity", "rule", "group", "value", "threshold", "n"):
-            table.add_column(column, overflow="fold")
+        for column in ("verdict", "rule", "group", "value", "limit", "n"):
+            table.add_column(column, overflow="fold", no_wrap=column in ("verdict", "value"))
         for f in shown[:MAX_ROWS]:
             table.add_row(
-                _SYMBOL[f.verdict],
-                f.severity,
+                f"{_SYMBOL[f.verdict]} ({f.severity})",
                 f.rule_id,
                 f.group or f.attribute or "overall",
-                "undefined" if f.value is None else f"{f.value:.3f}",
+                "—" if f.value is None else f"{f.value:.3f}",
                 f.threshold_text,
                 "" if f.n is None else f"{f.n:,}",
                 style="red" if f.verdict in ("fail", "error") and f.severity == "error" else None,

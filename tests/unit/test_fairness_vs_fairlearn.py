@@ -1,0 +1,490 @@
+"""Per-group rates, disparities and summaries against fairlearn's MetricFrame on real data.
+
+Adult (sex, race, sex x race; '>50K' positive; predictions of a logistic regression on five
+numeric columns, with and without the census weight ``fnlwgt``) and German Credit (the sample
+skops model's predictions; credit 1 = good is positive; sex, age_group and their
+intersection, with and without random weights). fairlearn and scikit-learn compute every
+expected value from the raw labels; auditor gets its own boolean inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn.metrics as skm
+from fairlearn.metrics import (
+    MetricFrame,
+    count,
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    equal_opportunity_difference,
+    equal_opportunity_ratio,
+    equalized_odds_difference,
+    equalized_odds_ratio,
+    false_negative_rate,
+    false_positive_rate,
+    selection_rate,
+    true_negative_rate,
+    true_positive_rate,
+)
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from auditor.checks.fairness import group_table
+from auditor.context import AuditContext, CheckSettings
+from auditor.groups import encode_groups
+from auditor.inputs.labels import BinaryLabels
+from auditor.inputs.model_files import load_model_file
+from auditor.results import GroupTable
+from auditor.stats.confusion import RATES
+
+ROOT = Path(__file__).resolve().parents[2]
+ADULT_CSV = ROOT / "tests" / "data" / "adult.csv"
+GERMAN_CSV = ROOT / "sample_models" / "data" / "german_credit_audit.csv"
+GERMAN_MODEL = ROOT / "sample_models" / "german_credit_model.skops"
+ADULT_FEATURES = ["age", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
+ATOL = 1e-12
+
+
+@dataclass(frozen=True)
+class Dataset:
+    frame: pd.DataFrame
+    y_true: np.ndarray  # raw labels
+    y_pred: np.ndarray  # raw labels
+    pos: Any
+    neg: Any
+    weights: np.ndarray
+
+
+@pytest.fixture(scope="module")
+def adult() -> Dataset:
+    frame = pd.read_csv(ADULT_CSV)
+    target = frame["income-per-year"].to_numpy()
+    model = make_pipeline(StandardScaler(), LogisticRegression())
+    model.fit(frame[ADULT_FEATURES], target)
+    y_pred = np.asarray(model.predict(frame[ADULT_FEATURES]))
+    assert set(np.unique(y_pred)) == {"<=50K", ">50K"}
+    weights = frame["fnlwgt"].to_numpy(dtype=np.float64)
+    return Dataset(frame, target, y_pred, ">50K", "<=50K", weights)
+
+
+@pytest.fixture(scope="module")
+def german() -> Dataset:
+    frame = pd.read_csv(GERMAN_CSV)
+    model = load_model_file(GERMAN_MODEL).estimator
+    y_pred = np.asarray(model.predict(frame[list(model.feature_names_in_)]))
+    assert set(np.unique(y_pred)) == {1, 2}
+    weights = np.random.default_rng(20261128).uniform(0.25, 4.0, size=len(frame))
+    return Dataset(frame, frame["credit"].to_numpy(), y_pred, 1, 2, weights)
+
+
+# --- the independent computations ---------------------------------------------------------
+
+
+def _cm(y_t: Any, y_p: Any, pos: Any, neg: Any, sample_weight: Any = None) -> np.ndarray:
+    return skm.confusion_matrix(y_t, y_p, labels=[neg, pos], sample_weight=sample_weight).ravel()
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den > 0 else float("nan")
+
+
+def reference_metrics(pos: Any, neg: Any) -> dict[str, Any]:
+    """fairlearn / scikit-learn functions for every rate auditor reports, plus the count."""
+
+    def base_rate(y_t: Any, y_p: Any, sample_weight: Any = None) -> float:
+        return float(np.average(np.asarray(y_t) == pos, weights=sample_weight))
+
+    def false_discovery_rate(y_t: Any, y_p: Any, sample_weight: Any = None) -> float:
+        _tn, fp, _fn, tp = _cm(y_t, y_p, pos, neg, sample_weight)
+        return _ratio(fp, tp + fp)
+
+    def false_omission_rate(y_t: Any, y_p: Any, sample_weight: Any = None) -> float:
+        tn, _fp, fn, _tp = _cm(y_t, y_p, pos, neg, sample_weight)
+        return _ratio(fn, tn + fn)
+
+    return {
+        "selection_rate": partial(selection_rate, pos_label=pos),
+        "base_rate": base_rate,
+        "true_positive_rate": partial(true_positive_rate, pos_label=pos),
+        "false_negative_rate": partial(false_negative_rate, pos_label=pos),
+        "false_positive_rate": partial(false_positive_rate, pos_label=pos),
+        "true_negative_rate": partial(true_negative_rate, pos_label=pos),
+        "precision": partial(skm.precision_score, pos_label=pos, zero_division=np.nan),
+        # NPV is the precision of the negative class.
+        "negative_predictive_value": partial(
+            skm.precision_score, pos_label=neg, zero_division=np.nan
+        ),
+        "false_discovery_rate": false_discovery_rate,
+        "false_omission_rate": false_omission_rate,
+        "accuracy": skm.accuracy_score,
+        "count": count,
+    }
+
+
+def test_reference_metrics_cover_every_rate() -> None:
+    assert set(RATES) | {"count"} == set(reference_metrics(1, 0))
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    data: Dataset
+    columns: tuple[str, ...]
+    weighted: bool
+    table: GroupTable
+    frame: MetricFrame
+    sensitive: pd.Series | pd.DataFrame
+
+    def fairlearn_key(self, labels: dict[str, str]) -> tuple[str, ...]:
+        return tuple(labels[c] for c in self.columns)
+
+    def by_group(self) -> pd.DataFrame:
+        """MetricFrame.by_group with a tuple-of-strings index, to match auditor's labels."""
+        by_group = self.frame.by_group.copy()
+        by_group.index = [
+            tuple(str(v) for v in (k if isinstance(k, tuple) else (k,))) for k in by_group.index
+        ]
+        return by_group
+
+
+def build_context(
+    data: Dataset,
+    columns: list[str],
+    *,
+    weighted: bool = False,
+    references: dict[str, str] | None = None,
+    min_group_size: int = 1,
+) -> AuditContext:
+    groupings = encode_groups(data.frame, columns, references=references)
+    return AuditContext(
+        frame=data.frame,
+        labels=BinaryLabels(positive=str(data.pos), other=str(data.neg)),
+        y_true=np.asarray(data.y_true == data.pos, dtype=bool),
+        y_pred=np.asarray(data.y_pred == data.pos, dtype=bool),
+        scores=None,
+        weights=data.weights if weighted else None,
+        groupings=groupings,
+        settings=CheckSettings(min_group_size=min_group_size),
+    )
+
+
+def metric_frame(data: Dataset, columns: list[str], weighted: bool) -> tuple[MetricFrame, Any]:
+    metrics = reference_metrics(data.pos, data.neg)
+    sensitive = data.frame[columns[0]] if len(columns) == 1 else data.frame[columns]
+    params = None
+    if weighted:
+        params = {m: {"sample_weight": data.weights} for m in metrics if m != "count"}
+    mf = MetricFrame(
+        metrics=metrics,
+        y_true=data.y_true,
+        y_pred=data.y_pred,
+        sensitive_features=sensitive,
+        sample_params=params,
+    )
+    return mf, sensitive
+
+
+CASES = [
+    (dataset, columns, weighted)
+    for dataset, attrs in (("adult", ("sex", "race")), ("german", ("sex", "age_group")))
+    for columns in ((attrs[0],), (attrs[1],), attrs)
+    for weighted in (False, True)
+]
+
+
+@pytest.fixture(
+    scope="module",
+    params=CASES,
+    ids=[f"{d}-{'x'.join(c)}-{'weighted' if w else 'unweighted'}" for d, c, w in CASES],
+)
+def case(request: pytest.FixtureRequest) -> Case:
+    dataset, columns, weighted = request.param
+    data: Dataset = request.getfixturevalue(dataset)
+    ctx = build_context(data, list(columns), weighted=weighted)
+    grouping = ctx.groupings[-1]  # the single attribute, or the intersection
+    assert grouping.columns == columns
+    mf, sensitive = metric_frame(data, list(columns), weighted)
+    return Case(
+        name=request.node.name,
+        data=data,
+        columns=columns,
+        weighted=weighted,
+        table=group_table(ctx, grouping),
+        frame=mf,
+        sensitive=sensitive,
+    )
+
+
+# --- per-group values ---------------------------------------------------------------------
+
+
+def test_groups_are_the_observed_groups_and_empty_ones_are_undefined(case: Case) -> None:
+    by_group = case.by_group()
+    observed = {case.fairlearn_key(row.labels) for row in case.table.rows if row.n > 0}
+    assert observed == set(by_group.index)
+    for row in case.table.rows:
+        if row.n == 0:
+            assert all(cell.value.value is None for cell in row.metrics.values())
+    # Every row is in exactly one group.
+    assert sum(row.n for row in case.table.rows) == len(case.data.frame)
+
+
+def test_group_counts_match_fairlearn_count(case: Case) -> None:
+    by_group = case.by_group()
+    for row in case.table.rows:
+        if row.n > 0:
+            assert row.n == by_group.loc[[case.fairlearn_key(row.labels)], "count"].iloc[0]
+            if case.weighted:
+                mask = (
+                    case.sensitive.astype(str).eq(pd.Series(row.labels)).all(axis=1)
+                    if isinstance(case.sensitive, pd.DataFrame)
+                    else case.sensitive.astype(str) == row.labels[case.columns[0]]
+                ).to_numpy()
+                assert row.weight_sum == pytest.approx(case.data.weights[mask].sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("metric", sorted(RATES))
+def test_group_values_match_metricframe(case: Case, metric: str) -> None:
+    by_group = case.by_group()
+    for row in case.table.rows:
+        if row.n == 0:
+            continue
+        expected = by_group.loc[[case.fairlearn_key(row.labels)], metric].iloc[0]
+        got = row.metrics[metric].value.value
+        if got is None:
+            assert np.isnan(expected), (case.name, metric, row.group, expected)
+        else:
+            assert abs(got - expected) <= ATOL, (case.name, metric, row.group, got, expected)
+
+
+# --- disparities --------------------------------------------------------------------------
+
+
+def _check_disparities(case: Case, table: GroupTable, reference: tuple[str, ...]) -> None:
+    by_group = case.by_group()
+    ref_key = tuple(reference)
+    for metric in RATES:
+        ref_value = by_group.loc[[ref_key], metric].iloc[0]
+        highest = by_group[metric].max()  # every group is eligible (min_group_size = 1)
+        for row in table.rows:
+            if row.n == 0:
+                continue
+            value = by_group.loc[[case.fairlearn_key(row.labels)], metric].iloc[0]
+            cell = row.metrics[metric]
+            where = (case.name, metric, row.group)
+            diff = cell.difference_to_reference.value
+            assert diff is not None and abs(diff - (value - ref_value)) <= ATOL, where
+            if ref_value == 0:
+                assert cell.ratio_to_reference.value is None, where
+            else:
+                ratio = cell.ratio_to_reference.value
+                assert ratio == pytest.approx(value / ref_value, rel=1e-12, abs=ATOL), where
+            to_highest = cell.ratio_to_highest.value
+            assert to_highest == pytest.approx(value / highest, rel=1e-12, abs=ATOL), where
+
+
+def test_disparities_to_the_default_reference_match_by_group_arithmetic(case: Case) -> None:
+    # The default reference is the largest group (by rows), computed here with pandas.
+    sizes = case.data.frame.groupby(list(case.columns)).size()
+    largest = sizes.idxmax()
+    largest = tuple(str(v) for v in (largest if isinstance(largest, tuple) else (largest,)))
+    expected_key = " & ".join(f"{c}={v}" for c, v in zip(case.columns, largest, strict=True))
+    assert case.table.reference == expected_key
+    assert case.table.reference_rule == "largest_group"
+    _check_disparities(case, case.table, largest)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize(
+    ("dataset", "references"),
+    [
+        ("adult", {"sex": "Female", "race": "Black"}),
+        ("german", {"sex": "female", "age_group": "under 25"}),
+    ],
+)
+def test_disparities_to_a_chosen_reference_match_by_group_arithmetic(
+    request: pytest.FixtureRequest, dataset: str, references: dict[str, str], weighted: bool
+) -> None:
+    data: Dataset = request.getfixturevalue(dataset)
+    columns = list(references)
+    ctx = build_context(data, columns, weighted=weighted, references=references)
+    for grouping in ctx.groupings:
+        table = group_table(ctx, grouping)
+        reference = tuple(references[c] for c in grouping.columns)
+        assert table.reference == " & ".join(f"{c}={references[c]}" for c in grouping.columns)
+        assert table.reference_rule == "user"
+        mf, sensitive = metric_frame(data, list(grouping.columns), weighted)
+        case = Case(
+            name=f"{dataset}-{grouping.attribute}",
+            data=data,
+            columns=grouping.columns,
+            weighted=weighted,
+            table=table,
+            frame=mf,
+            sensitive=sensitive,
+        )
+        _check_disparities(case, table, reference)
+
+
+# --- summaries ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("metric", sorted(RATES))
+def test_summaries_match_metricframe_between_groups(case: Case, metric: str) -> None:
+    summary = case.table.summaries[metric]
+    ratio = case.frame.ratio(method="between_groups")[metric]
+    difference = case.frame.difference(method="between_groups")[metric]
+    observed = [row.group for row in case.table.rows if row.n > 0]
+    assert summary.groups_compared == observed
+    assert summary.max_abs_difference.value == pytest.approx(difference, abs=ATOL)
+    assert summary.min_max_ratio.value == pytest.approx(ratio, rel=1e-12, abs=ATOL)
+
+
+def test_summaries_match_fairlearn_named_fairness_metrics(case: Case) -> None:
+    y_true = (case.data.y_true == case.data.pos).astype(int)
+    y_pred = (case.data.y_pred == case.data.pos).astype(int)
+    kwargs = {
+        "sensitive_features": case.sensitive,
+        "sample_weight": case.data.weights if case.weighted else None,
+    }
+    s = case.table.summaries
+    dp_diff = demographic_parity_difference(y_true, y_pred, **kwargs)
+    dp_ratio = demographic_parity_ratio(y_true, y_pred, **kwargs)
+    assert s["selection_rate"].max_abs_difference.value == pytest.approx(dp_diff, abs=ATOL)
+    assert s["selection_rate"].min_max_ratio.value == pytest.approx(dp_ratio, abs=ATOL)
+    # Equalized odds (worst case) is the worse of the TPR and the FPR disparity.
+    tpr, fpr = s["true_positive_rate"], s["false_positive_rate"]
+    assert tpr.max_abs_difference.value is not None and fpr.max_abs_difference.value is not None
+    assert tpr.min_max_ratio.value is not None and fpr.min_max_ratio.value is not None
+    eo_diff = equalized_odds_difference(y_true, y_pred, **kwargs)
+    eo_ratio = equalized_odds_ratio(y_true, y_pred, **kwargs)
+    assert max(tpr.max_abs_difference.value, fpr.max_abs_difference.value) == pytest.approx(
+        eo_diff, abs=ATOL
+    )
+    assert min(tpr.min_max_ratio.value, fpr.min_max_ratio.value) == pytest.approx(
+        eo_ratio, abs=ATOL
+    )
+    eo_mean = equalized_odds_difference(y_true, y_pred, agg="mean", **kwargs)
+    assert (tpr.max_abs_difference.value + fpr.max_abs_difference.value) / 2 == pytest.approx(
+        eo_mean, abs=ATOL
+    )
+    assert tpr.max_abs_difference.value == pytest.approx(
+        equal_opportunity_difference(y_true, y_pred, **kwargs), abs=ATOL
+    )
+    assert tpr.min_max_ratio.value == pytest.approx(
+        equal_opportunity_ratio(y_true, y_pred, **kwargs), abs=ATOL
+    )
+
+
+def test_small_groups_leave_the_summary(adult: Dataset) -> None:
+    # With min_group_size = 150 the two smallest sex x race groups (109 and 119 rows, counted
+    # here with pandas) are left out; the summary is MetricFrame's over the remaining groups.
+    min_group_size = 150
+    ctx = build_context(adult, ["sex", "race"], min_group_size=min_group_size)
+    table = group_table(ctx, ctx.groupings[-1])
+    sizes = adult.frame.groupby(["sex", "race"]).size()
+    kept = sizes[sizes >= min_group_size].index
+    assert len(kept) == len(sizes) - 2
+    mask = pd.MultiIndex.from_frame(adult.frame[["sex", "race"]]).isin(kept)
+    mf = MetricFrame(
+        metrics=reference_metrics(adult.pos, adult.neg),
+        y_true=adult.y_true[mask],
+        y_pred=adult.y_pred[mask],
+        sensitive_features=adult.frame.loc[mask, ["sex", "race"]],
+    )
+    for metric in RATES:
+        summary = table.summaries[metric]
+        assert len(summary.groups_compared) == len(kept)
+        assert set(summary.groups_excluded.values()) == {"below_min_group_size"}
+        ratio = mf.ratio(method="between_groups")[metric]
+        difference = mf.difference(method="between_groups")[metric]
+        assert summary.max_abs_difference.value == pytest.approx(difference, abs=ATOL), metric
+        assert summary.min_max_ratio.value == pytest.approx(ratio, rel=1e-12), metric
+        # ratio_to_highest divides by the highest *eligible* group.
+        highest = mf.by_group[metric].max()
+        for row in table.rows:
+            value = row.metrics[metric].value.value
+            got = row.metrics[metric].ratio_to_highest.value
+            assert value is not None and got == pytest.approx(value / highest, rel=1e-12)
+
+
+# --- end to end through audit() ------------------------------------------------------------
+
+
+def _fairness_tables(result: Any) -> dict[str, GroupTable]:
+    (fairness,) = [c for c in result.checks if c.family == "fairness"]
+    assert fairness.status == "ok", fairness.error
+    return {t.attribute: t for t in fairness.tables}
+
+
+def test_audit_model_mode_on_german_credit_matches_fairlearn(german: Dataset) -> None:
+    from auditor.api import audit
+
+    result = audit(
+        GERMAN_CSV,
+        target="credit",
+        sensitive=["sex", "age_group"],
+        model=GERMAN_MODEL,
+        pos_label=1,
+    )
+    assert result.setup.pos_label == "1"
+    tables = _fairness_tables(result)
+    assert set(tables) == {"sex", "age_group", "sex & age_group"}
+    for attribute, table in tables.items():
+        columns = table.columns
+        mf, _ = metric_frame(german, columns, weighted=False)
+        by_group = mf.by_group
+        by_group.index = [tuple(k) if isinstance(k, tuple) else (k,) for k in by_group.index]
+        for row in table.rows:
+            key = tuple(row.labels[c] for c in columns)
+            for metric in RATES:
+                expected = by_group.loc[[key], metric].iloc[0]
+                got = row.metrics[metric].value.value
+                assert got is not None and abs(got - expected) <= ATOL, (attribute, metric, key)
+    # Overall performance against scikit-learn on the same predictions.
+    (performance,) = [c for c in result.checks if c.family == "performance"]
+    y_t, y_p = german.y_true, german.y_pred
+    assert performance.overall["n"].value == len(german.frame)
+    assert performance.overall["accuracy"].value == pytest.approx(
+        skm.accuracy_score(y_t, y_p), abs=ATOL
+    )
+    assert performance.overall["precision"].value == pytest.approx(
+        skm.precision_score(y_t, y_p, pos_label=1), abs=ATOL
+    )
+    assert performance.overall["true_positive_rate"].value == pytest.approx(
+        skm.recall_score(y_t, y_p, pos_label=1), abs=ATOL
+    )
+    assert performance.overall["negative_predictive_value"].value == pytest.approx(
+        skm.precision_score(y_t, y_p, pos_label=2), abs=ATOL
+    )
+
+
+def test_audit_decisions_mode_on_adult_matches_fairlearn(adult: Dataset) -> None:
+    from auditor.api import audit
+
+    result = audit(
+        adult.frame,
+        target="income-per-year",
+        sensitive=["sex", "race"],
+        prediction=adult.y_pred,
+        weight="fnlwgt",
+        pos_label=">50K",
+    )
+    assert result.setup.pos_label == ">50K"
+    tables = _fairness_tables(result)
+    table = tables["sex & race"]
+    mf, _ = metric_frame(adult, ["sex", "race"], weighted=True)
+    for row in table.rows:
+        key = (row.labels["sex"], row.labels["race"])
+        for metric in RATES:
+            expected = mf.by_group.loc[[key], metric].iloc[0]
+            got = row.metrics[metric].value.value
+            assert got is not None and abs(got - expected) <= ATOL, (metric, key)
