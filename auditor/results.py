@@ -206,10 +206,11 @@ class AuditResult(_Model):
     provenance: Provenance
 
     def to_json(self) -> str:
-        """Serialise with sorted keys so the same audit gives the same bytes."""
+        """Serialise in field order, so the same audit gives the same bytes and a round trip
+        through audit.json keeps every mapping in its order."""
         import json
 
-        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+        return json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> AuditResult:

@@ -262,7 +262,8 @@ def _group_table(
         rows.append(GroupRowView(row.group, is_ref, _count(row.n), tuple(cells)))
     hidden = len(table.rows) - len(rows)
     more = f"… and {hidden:,} more groups (all groups are in audit.json)." if hidden > 0 else ""
-    summaries, excluded = [], {}
+    summaries: list[SummaryRow] = []
+    excluded: dict[tuple[str, str], list[str]] = {}
     for key in keys:
         summary = table.summaries.get(key)
         if summary is None:
@@ -500,7 +501,7 @@ def build_context(result: AuditResult, *, with_charts: bool = True) -> ReportCon
     ordered = _sorted(result.findings)
     insufficient = [f for f in ordered if f.verdict == "insufficient_data"]
     tables = [t for c in result.checks if c.family == "fairness" for t in c.tables]
-    wanted = TABLE_METRICS
+    wanted: tuple[str, ...] = TABLE_METRICS
     if result.setup.positive_outcome == "adverse":  # the favourable rate is then 1 - selection
         wanted = ("favorable_rate", *TABLE_METRICS)
     confidence = result.policy.settings.get("confidence", 0.95)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 import re
+import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _REFUSED = "auditor's PDF renderer loads only data: URIs and its own template files; refused {url}"
 
 Fetch = Callable[[str], Any]
+_SFNT_VERSIONS = (b"\x00\x01\x00\x00", b"OTTO", b"true")
 
 
 def _short(url: str) -> str:
@@ -93,11 +95,48 @@ def _fetcher(fetch: Fetch) -> Any:
     """A WeasyPrint URLFetcher whose only way to load anything is ``fetch``."""
     from weasyprint.urls import URLFetcher
 
-    class _LockedFetcher(URLFetcher):  # type: ignore[misc]
+    class _LockedFetcher(URLFetcher):
         def fetch(self, url: str, headers: object = None) -> Any:
             return fetch(url)
 
     return _LockedFetcher(allowed_protocols=("data", "file"))
+
+
+def _checksum(block: bytes | bytearray) -> int:
+    padded = bytes(block) + b"\0" * (-len(block) % 4)
+    return sum(struct.unpack(f">{len(padded) // 4}I", padded)) & 0xFFFFFFFF
+
+
+def stable_font(font: bytes) -> bytes:
+    """Give a subset font a fixed ``head.modified`` (its ``head.created``) and fix checksums.
+
+    WeasyPrint subsets fonts with fontTools when HarfBuzz-Subset is missing, and fontTools
+    stamps the current time into the subset's ``head`` table, which would make every PDF
+    different. Anything that is not an sfnt font is returned unchanged.
+    """
+    if font[:4] not in _SFNT_VERSIONS or len(font) < 12:
+        return font
+    data = bytearray(font)
+    (tables,) = struct.unpack_from(">H", data, 4)
+    for record in range(12, 12 + 16 * tables, 16):
+        tag, _, offset, length = struct.unpack_from(">4sIII", data, record)
+        if tag == b"head" and length >= 36 and offset + length <= len(data):
+            data[offset + 28 : offset + 36] = data[offset + 20 : offset + 28]
+            struct.pack_into(">I", data, offset + 8, 0)  # checkSumAdjustment
+            struct.pack_into(">I", data, record + 4, _checksum(data[offset : offset + length]))
+            struct.pack_into(">I", data, offset + 8, (0xB1B0AFBA - _checksum(data)) & 0xFFFFFFFF)
+            return bytes(data)
+    return font
+
+
+def _stabilise_fonts(document: Any, pdf: Any) -> None:
+    """WeasyPrint finisher: make every embedded font file independent of the clock."""
+    for obj in pdf.objects:
+        extra = getattr(obj, "extra", None) or {}
+        is_font = "Length1" in extra or extra.get("Subtype") == "/OpenType"
+        body = getattr(obj, "stream", None)
+        if is_font and isinstance(body, list) and len(body) == 1 and isinstance(body[0], bytes):
+            body[0] = stable_font(body[0])
 
 
 def html_to_pdf(html: str, *, created: str = "", fetch: Fetch = fetch_resource) -> bytes:
@@ -124,7 +163,7 @@ def html_to_pdf(html: str, *, created: str = "", fetch: Fetch = fetch_resource) 
     )
     document.metadata.created = created or None
     document.metadata.modified = created or None
-    pdf: bytes = document.write_pdf(pdf_identifier=False)
+    pdf: bytes = document.write_pdf(pdf_identifier=False, finisher=_stabilise_fonts)
     return pdf
 
 
