@@ -39,7 +39,9 @@ def _exits_cleanly(command: F) -> F:
             raise
         except Exception:
             traceback.print_exc()
-            click.echo("InternalError: auditor failed unexpectedly (a bug; please report it).", err=True)
+            click.echo(
+                "InternalError: auditor failed unexpectedly (a bug; please report it).", err=True
+            )
             sys.exit(EXIT_INTERNAL)
 
     return run  # type: ignore[return-value]
@@ -50,7 +52,8 @@ def _parse_formats(text: str) -> list[str]:
     unknown = [f for f in formats if f not in REPORT_FORMATS]
     if unknown or not formats:
         raise UsageError(
-            f"--format {text!r}: unknown format(s) {unknown}; choose from {', '.join(REPORT_FORMATS)}."
+            f"--format {text!r}: unknown format(s) {unknown}; "
+            f"choose from {', '.join(REPORT_FORMATS)}."
         )
     return formats
 
@@ -72,27 +75,56 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="CSV or Parquet file.")
+@click.option(
+    "--data", "data", required=True, type=click.Path(path_type=Path), help="CSV or Parquet file."
+)
 @click.option("--target", required=True, help="Column with the actual outcome.")
-@click.option("--sensitive", multiple=True, required=True, help="Sensitive column (repeat for several).")
-@click.option("--model", type=click.Path(path_type=Path), help="Model file: skops, LightGBM or XGBoost.")
-@click.option("--allow-pickle", is_flag=True, help="Allow loading pickle/joblib model files (runs code!).")
+@click.option(
+    "--sensitive", multiple=True, required=True, help="Sensitive column (repeat for several)."
+)
+@click.option(
+    "--model", type=click.Path(path_type=Path), help="Model file: skops, LightGBM or XGBoost."
+)
+@click.option(
+    "--allow-pickle", is_flag=True, help="Allow loading pickle/joblib model files (runs code!)."
+)
 @click.option("--prediction", help="Column of recorded decisions (audit without a model).")
 @click.option("--score", help="Column of scores for the positive class.")
 @click.option("--weight", help="Column of sample weights.")
 @click.option("--pos-label", help="The positive class the rates count (e.g. 1, 'good').")
-@click.option("--positive-outcome", type=click.Choice(["favorable", "adverse"]),
-              help="Is the positive label good for the person (favorable) or bad (adverse)?")
-@click.option("--reference", multiple=True, help="Reference group, COLUMN=VALUE (default: largest).")
+@click.option(
+    "--positive-outcome",
+    type=click.Choice(["favorable", "adverse"]),
+    help="Is the positive label good for the person (favorable) or bad (adverse)?",
+)
+@click.option(
+    "--reference", multiple=True, help="Reference group, COLUMN=VALUE (default: largest)."
+)
 @click.option("--missing-as-group", is_flag=True, help="Audit missing sensitive values as a group.")
-@click.option("--max-groups", type=click.IntRange(min=2), help="Most distinct values per attribute.")
-@click.option("--threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True,
-              help="Score at or above which a booster's row is predicted positive.")
-@click.option("--policy", default="default", show_default=True, help="Built-in policy name or YAML path.")
+@click.option(
+    "--max-groups", type=click.IntRange(min=2), help="Most distinct values per attribute."
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Score at or above which a booster's row is predicted positive.",
+)
+@click.option(
+    "--policy", default="default", show_default=True, help="Built-in policy name or YAML path."
+)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
-@click.option("--format", "formats", default="html,pdf,json", show_default=True,
-              help="Comma-separated: html, pdf, json.")
-@click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True)
+@click.option(
+    "--format",
+    "formats",
+    default="html,pdf,json",
+    show_default=True,
+    help="Comma-separated: html, pdf, json.",
+)
+@click.option(
+    "--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--engine", type=click.Choice(["auto", "memory"]), default="auto", show_default=True)
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
@@ -202,7 +234,8 @@ def policy_show(name: str) -> None:
     click.echo("settings: " + ", ".join(f"{k}={v}" for k, v in pol.settings.model_dump().items()))
     for rule in pol.rules:
         spec = CHECKS[rule.check]
-        click.echo(f"\n- {rule.id} [{rule.severity}] {rule.check} {rule.measure} {rule.threshold.as_text()}")
+        judged = f"{rule.check} {rule.measure} {rule.threshold.as_text()}"
+        click.echo(f"\n- {rule.id} [{rule.severity}] {judged}")
         click.echo(f"  {spec.label}: {spec.definition}")
         if rule.rationale:
             click.echo(f"  why: {rule.rationale.strip()}")
@@ -220,7 +253,9 @@ def policy_validate(path: Path) -> None:
     if not path.is_file():
         raise UsageError(f"policy file '{path}' does not exist.")
     loaded = load_policy(str(path) if "/" in str(path) else f"./{path}")
-    click.echo(f"{path}: valid policy '{loaded.policy.name}' with {len(loaded.policy.rules)} rules.")
+    click.echo(
+        f"{path}: valid policy '{loaded.policy.name}' with {len(loaded.policy.rules)} rules."
+    )
 
 
 if __name__ == "__main__":

@@ -13,8 +13,19 @@ from pathlib import Path
 from auditor.results import Provenance
 
 LIBRARIES = (
-    "numpy", "pandas", "scipy", "scikit-learn", "skops", "lightgbm", "xgboost-cpu", "xgboost",
-    "pydantic", "jinja2", "weasyprint", "matplotlib", "pyarrow",
+    "numpy",
+    "pandas",
+    "scipy",
+    "scikit-learn",
+    "skops",
+    "lightgbm",
+    "xgboost-cpu",
+    "xgboost",
+    "pydantic",
+    "jinja2",
+    "weasyprint",
+    "matplotlib",
+    "pyarrow",
 )
 
 

@@ -35,8 +35,8 @@ class Reason(StrEnum):
 
 REASON_TEXT: dict[Reason, str] = {
     Reason.EMPTY_GROUP: "the group has no rows",
-    Reason.NO_POSITIVES: "the group has no actual positives, so rates among positives are undefined",
-    Reason.NO_NEGATIVES: "the group has no actual negatives, so rates among negatives are undefined",
+    Reason.NO_POSITIVES: "the group has no actual positives: rates among positives are undefined",
+    Reason.NO_NEGATIVES: "the group has no actual negatives: rates among negatives are undefined",
     Reason.NO_PREDICTED_POSITIVES: "the group has no predicted positives",
     Reason.NO_PREDICTED_NEGATIVES: "the group has no predicted negatives",
     Reason.REFERENCE_UNDEFINED: "the value of the reference group is undefined",

@@ -15,8 +15,6 @@ import numpy.typing as npt
 from auditor.checks.registry import GROUP_MEASURES, CheckSpec, register_check, register_family
 from auditor.context import AuditContext
 from auditor.groups import Grouping
-from auditor.stats.confusion import RATES, GroupedCounts, RateSpec, grouped_confusion, rate
-from auditor.stats.intervals import kish_effective_n, wilson_interval
 from auditor.results import (
     CheckResult,
     GroupRow,
@@ -26,6 +24,8 @@ from auditor.results import (
     Summary,
     Value,
 )
+from auditor.stats.confusion import RATES, GroupedCounts, RateSpec, grouped_confusion, rate
+from auditor.stats.intervals import kish_effective_n, wilson_interval
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -42,7 +42,11 @@ def favorable_spec(positive_outcome: str) -> RateSpec:
     """The favourable-outcome rate: predicted positive or predicted negative, per the policy."""
     numerator = ("tp", "fp") if positive_outcome == "favorable" else ("tn", "fn")
     return RateSpec(
-        FAVORABLE_RATE, "Favourable-outcome rate", numerator, ("n",), "empty_group",
+        FAVORABLE_RATE,
+        "Favourable-outcome rate",
+        numerator,
+        ("n",),
+        "empty_group",
         _FAVORABLE_DEFINITION,
     )
 
@@ -102,14 +106,18 @@ def _summary(
     if len(picked) < 2:
         undefined = Value(value=None, reason=Reason.FEWER_THAN_TWO_GROUPS)
         return Summary(
-            min_max_ratio=undefined, max_abs_difference=undefined,
-            groups_compared=compared, groups_excluded=excluded,
+            min_max_ratio=undefined,
+            max_abs_difference=undefined,
+            groups_compared=compared,
+            groups_excluded=excluded,
         )
     low, high = float(picked.min()), float(picked.max())
     ratio = Value(value=None, reason=Reason.ALL_ZERO) if high == 0 else Value(value=low / high)
     return Summary(
-        min_max_ratio=ratio, max_abs_difference=Value(value=high - low),
-        groups_compared=compared, groups_excluded=excluded,
+        min_max_ratio=ratio,
+        max_abs_difference=Value(value=high - low),
+        groups_compared=compared,
+        groups_excluded=excluded,
     )
 
 
@@ -135,7 +143,7 @@ def group_table(ctx: AuditContext, grouping: Grouping) -> GroupTable:
     cells: dict[str, list[MetricCell]] = {}
     summaries: dict[str, Summary] = {}
     for spec in specs:
-        num, den, values = rate(counts, spec)
+        _, den, values = rate(counts, spec)
         own = Reason(spec.undefined_reason)
         trials = _effective_trials(counts, ctx, grouping, den)
         low, high = wilson_interval(values * trials, trials, ctx.settings.confidence)

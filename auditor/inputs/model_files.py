@@ -33,17 +33,18 @@ _PICKLE_REFUSED = (
     "(skops.io.dump) or as a native LightGBM/XGBoost model file, or pass --allow-pickle if "
     "you trust where this file came from."
 )
-_COMPRESSED_MAGICS = {
-    b"\x1f\x8b": "gzip",
-    b"BZh": "bz2",
-    b"\xfd7zXZ\x00": "xz",
-    b"\x5d\x00\x00": "lzma",
-    b"\x04\x22\x4d\x18": "lz4",
-    b"\x78\x01": "zlib",
-    b"\x78\x5e": "zlib",
-    b"\x78\x9c": "zlib",
-    b"\x78\xda": "zlib",
-}
+# Containers joblib compresses pickles with: gzip, bz2, xz, lzma, lz4, zlib (4 levels).
+_COMPRESSED_MAGICS = (
+    b"\x1f\x8b",
+    b"BZh",
+    b"\xfd7zXZ\x00",
+    b"\x5d\x00\x00",
+    b"\x04\x22\x4d\x18",
+    b"\x78\x01",
+    b"\x78\x5e",
+    b"\x78\x9c",
+    b"\x78\xda",
+)
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,8 @@ def detect_format(path: Path) -> str:
         return "lightgbm"
     if head.lstrip()[:1] == b"{" and b"learner" in head:
         return "xgboost-json" if head.lstrip()[1:2] in (b'"', b"\n", b" ", b"\r") else "xgboost-ubj"
-    for magic, kind in _COMPRESSED_MAGICS.items():
-        if head.startswith(magic):
-            return "joblib-compressed"
+    if any(head.startswith(magic) for magic in _COMPRESSED_MAGICS):
+        return "joblib-compressed"
     if head[:1] in (b"(", b"c", b"]", b"}") and _ends_with_pickle_stop(path):
         return "pickle"
     raise InputError(

@@ -36,7 +36,9 @@ def evaluate_policy(policy: Policy, results: list[CheckResult]) -> list[Finding]
             continue
         for table in result.tables:
             if rule.attributes is None or table.attribute in rule.attributes:
-                findings.extend(_judge_table(rule, spec.metric, table, policy.settings.min_group_size))
+                findings.extend(
+                    _judge_table(rule, spec.metric, table, policy.settings.min_group_size)
+                )
     return findings
 
 
@@ -63,7 +65,13 @@ def _judge(
     if value.value is None:
         reason = value.reason or Reason.NOT_AVAILABLE
         return _finding(
-            rule, attribute, group, value, n, "insufficient_data", reason,
+            rule,
+            attribute,
+            group,
+            value,
+            n,
+            "insufficient_data",
+            reason,
             f"undefined: {REASON_TEXT[reason]}",
         )
     failed = rule.threshold.violated_by(value.value)

@@ -118,7 +118,7 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node]:
         raise PolicyError(f"policy '{path}' is not valid YAML: {exc}") from exc
     finally:
         loader.dispose()
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or root is None:
         raise PolicyError(f"policy '{path}' must be a mapping with apiVersion, name and rules.")
     return data, root
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import difflib
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from auditor.checks import CHECKS
 
-API_VERSION = "auditor/v1"
+API_VERSION: Final = "auditor/v1"
 
 
 class _Strict(BaseModel):
@@ -99,7 +99,7 @@ class Settings(_Strict):
 class Policy(_Strict):
     """A whole policy file after ``extends:`` has been resolved."""
 
-    apiVersion: Literal["auditor/v1"] = API_VERSION  # noqa: N815 - the file's key
+    apiVersion: Literal["auditor/v1"] = API_VERSION
     name: str = Field(min_length=1)
     description: str = ""
     extends: str | None = None

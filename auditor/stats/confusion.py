@@ -75,9 +75,7 @@ class RateSpec:
     definition: str
 
 
-def _spec(
-    name: str, label: str, num: str, den: str, reason: str, definition: str
-) -> RateSpec:
+def _spec(name: str, label: str, num: str, den: str, reason: str, definition: str) -> RateSpec:
     return RateSpec(name, label, tuple(num.split("+")), tuple(den.split("+")), reason, definition)
 
 
@@ -86,31 +84,94 @@ def _spec(
 RATES: dict[str, RateSpec] = {
     s.name: s
     for s in (
-        _spec("selection_rate", "Selection rate", "tp+fp", "n", "empty_group",
-              "Share of the group predicted positive: (TP + FP) / n."),
-        _spec("base_rate", "Base rate", "tp+fn", "n", "empty_group",
-              "Share of the group actually positive: (TP + FN) / n."),
-        _spec("true_positive_rate", "True positive rate (recall)", "tp", "tp+fn", "no_positives",
-              "Share of actual positives predicted positive: TP / (TP + FN)."),
-        _spec("false_negative_rate", "False negative rate", "fn", "tp+fn", "no_positives",
-              "Share of actual positives predicted negative: FN / (TP + FN)."),
-        _spec("false_positive_rate", "False positive rate", "fp", "fp+tn", "no_negatives",
-              "Share of actual negatives predicted positive: FP / (FP + TN)."),
-        _spec("true_negative_rate", "True negative rate (specificity)", "tn", "fp+tn",
-              "no_negatives", "Share of actual negatives predicted negative: TN / (FP + TN)."),
-        _spec("precision", "Precision (PPV)", "tp", "tp+fp", "no_predicted_positives",
-              "Share of predicted positives that are actual positives: TP / (TP + FP)."),
-        _spec("false_discovery_rate", "False discovery rate", "fp", "tp+fp",
-              "no_predicted_positives",
-              "Share of predicted positives that are actual negatives: FP / (TP + FP)."),
-        _spec("negative_predictive_value", "Negative predictive value", "tn", "tn+fn",
-              "no_predicted_negatives",
-              "Share of predicted negatives that are actual negatives: TN / (TN + FN)."),
-        _spec("false_omission_rate", "False omission rate", "fn", "tn+fn",
-              "no_predicted_negatives",
-              "Share of predicted negatives that are actual positives: FN / (TN + FN)."),
-        _spec("accuracy", "Accuracy", "tp+tn", "n", "empty_group",
-              "Share of the group predicted correctly: (TP + TN) / n."),
+        _spec(
+            "selection_rate",
+            "Selection rate",
+            "tp+fp",
+            "n",
+            "empty_group",
+            "Share of the group predicted positive: (TP + FP) / n.",
+        ),
+        _spec(
+            "base_rate",
+            "Base rate",
+            "tp+fn",
+            "n",
+            "empty_group",
+            "Share of the group actually positive: (TP + FN) / n.",
+        ),
+        _spec(
+            "true_positive_rate",
+            "True positive rate (recall)",
+            "tp",
+            "tp+fn",
+            "no_positives",
+            "Share of actual positives predicted positive: TP / (TP + FN).",
+        ),
+        _spec(
+            "false_negative_rate",
+            "False negative rate",
+            "fn",
+            "tp+fn",
+            "no_positives",
+            "Share of actual positives predicted negative: FN / (TP + FN).",
+        ),
+        _spec(
+            "false_positive_rate",
+            "False positive rate",
+            "fp",
+            "fp+tn",
+            "no_negatives",
+            "Share of actual negatives predicted positive: FP / (FP + TN).",
+        ),
+        _spec(
+            "true_negative_rate",
+            "True negative rate (specificity)",
+            "tn",
+            "fp+tn",
+            "no_negatives",
+            "Share of actual negatives predicted negative: TN / (FP + TN).",
+        ),
+        _spec(
+            "precision",
+            "Precision (PPV)",
+            "tp",
+            "tp+fp",
+            "no_predicted_positives",
+            "Share of predicted positives that are actual positives: TP / (TP + FP).",
+        ),
+        _spec(
+            "false_discovery_rate",
+            "False discovery rate",
+            "fp",
+            "tp+fp",
+            "no_predicted_positives",
+            "Share of predicted positives that are actual negatives: FP / (TP + FP).",
+        ),
+        _spec(
+            "negative_predictive_value",
+            "Negative predictive value",
+            "tn",
+            "tn+fn",
+            "no_predicted_negatives",
+            "Share of predicted negatives that are actual negatives: TN / (TN + FN).",
+        ),
+        _spec(
+            "false_omission_rate",
+            "False omission rate",
+            "fn",
+            "tn+fn",
+            "no_predicted_negatives",
+            "Share of predicted negatives that are actual positives: FN / (TN + FN).",
+        ),
+        _spec(
+            "accuracy",
+            "Accuracy",
+            "tp+tn",
+            "n",
+            "empty_group",
+            "Share of the group predicted correctly: (TP + TN) / n.",
+        ),
     )
 }
 

@@ -14,29 +14,65 @@ from auditor.inputs.model_files import load_model_file
 from tests.conftest import SAMPLE_DATA, SAMPLE_MODEL, run_cli
 
 MODEL_ARGS = (
-    "--data", SAMPLE_DATA, "--model", SAMPLE_MODEL, "--target", "credit", "--pos-label", "1",
-    "--positive-outcome", "favorable",
+    "--data",
+    SAMPLE_DATA,
+    "--model",
+    SAMPLE_MODEL,
+    "--target",
+    "credit",
+    "--pos-label",
+    "1",
+    "--positive-outcome",
+    "favorable",
 )
 
 
 def decisions_args(csv: Path, *sensitive: str) -> list[str | Path]:
-    args: list[str | Path] = ["--data", csv, "--prediction", "decision", "--target", "credit",
-                              "--pos-label", "1", "--positive-outcome", "favorable"]
+    args: list[str | Path] = [
+        "--data",
+        csv,
+        "--prediction",
+        "decision",
+        "--target",
+        "credit",
+        "--pos-label",
+        "1",
+        "--positive-outcome",
+        "favorable",
+    ]
     for column in sensitive:
         args += ["--sensitive", column]
     return args
 
 
 def test_exit_0_when_the_policy_passes(decisions_csv: Path, tmp_path: Path) -> None:
-    done = run_cli("audit", *decisions_args(decisions_csv, "sex"), "--policy", "four-fifths",
-                   "--out", tmp_path, "--format", "json")
+    done = run_cli(
+        "audit",
+        *decisions_args(decisions_csv, "sex"),
+        "--policy",
+        "four-fifths",
+        "--out",
+        tmp_path,
+        "--format",
+        "json",
+    )
     assert done.returncode == 0, done.stderr
     assert "Audit PASSED" in done.stdout
 
 
 def test_exit_1_when_a_finding_at_error_severity_fails(tmp_path: Path) -> None:
-    done = run_cli("audit", *MODEL_ARGS, "--sensitive", "sex", "--sensitive", "age_group",
-                   "--out", tmp_path, "--format", "json")
+    done = run_cli(
+        "audit",
+        *MODEL_ARGS,
+        "--sensitive",
+        "sex",
+        "--sensitive",
+        "age_group",
+        "--out",
+        tmp_path,
+        "--format",
+        "json",
+    )
     assert done.returncode == 1, done.stderr
     assert "Audit FAILED" in done.stdout and "disparate-impact" in done.stdout
 
@@ -99,8 +135,22 @@ def test_exit_3_for_rejected_input(
 def test_exit_3_for_a_pickle_and_success_with_allow_pickle(tmp_path: Path) -> None:
     pickled = tmp_path / "model.skops"  # a misleading name: only the bytes count
     joblib.dump(load_model_file(SAMPLE_MODEL).estimator, pickled)
-    args = ["--data", SAMPLE_DATA, "--model", pickled, "--target", "credit", "--pos-label", "1",
-            "--sensitive", "sex", "--out", tmp_path, "--format", "json,html"]
+    args = [
+        "--data",
+        SAMPLE_DATA,
+        "--model",
+        pickled,
+        "--target",
+        "credit",
+        "--pos-label",
+        "1",
+        "--sensitive",
+        "sex",
+        "--out",
+        tmp_path,
+        "--format",
+        "json,html",
+    ]
     refused = run_cli("audit", *args)
     assert refused.returncode == 3
     assert "PickleRefusedError" in refused.stderr and "--allow-pickle" in refused.stderr
@@ -136,10 +186,18 @@ def test_exit_4_only_where_the_policy_says_inconclusive_blocks(
         "rules:\n  - {id: di, check: fairness.favorable_rate, measure: ratio_to_highest, "
         "threshold: {min: 0.5}}\n"
     )
-    args = ["audit", *decisions_args(decisions_csv, "sex", "age_group"), "--out", tmp_path,
-            "--format", "json"]
+    args = [
+        "audit",
+        *decisions_args(decisions_csv, "sex", "age_group"),
+        "--out",
+        tmp_path,
+        "--format",
+        "json",
+    ]
     assert run_cli(*args, "--policy", policy).returncode == 4  # male & under 25: n = 20
-    policy.write_text(policy.read_text().replace("inconclusive_blocks: true", "inconclusive_blocks: false"))
+    policy.write_text(
+        policy.read_text().replace("inconclusive_blocks: true", "inconclusive_blocks: false")
+    )
     assert run_cli(*args, "--policy", policy).returncode == 0
 
 
@@ -159,11 +217,16 @@ def test_policy_commands(tmp_path: Path) -> None:
     listed = run_cli("policy", "list")
     assert listed.returncode == 0 and "four-fifths" in listed.stdout
     shown = run_cli("policy", "show", "four-fifths")
-    assert shown.returncode == 0 and "Share of the group that receives the favourable outcome" in shown.stdout
+    assert (
+        shown.returncode == 0
+        and "Share of the group that receives the favourable outcome" in shown.stdout
+    )
     good = tmp_path / "ok.yaml"
     good.write_text("apiVersion: auditor/v1\nname: ok\nextends: default\n")
     assert run_cli("policy", "validate", good).returncode == 0
     bad = tmp_path / "bad.yaml"
-    bad.write_text("apiVersion: auditor/v1\nname: ok\nrules:\n  - {id: x, check: nope, threshold: {min: 1}}\n")
+    bad.write_text(
+        "apiVersion: auditor/v1\nname: ok\nrules:\n  - {id: x, check: nope, threshold: {min: 1}}\n"
+    )
     invalid = run_cli("policy", "validate", bad)
     assert invalid.returncode == 2 and "unknown check 'nope'" in invalid.stderr

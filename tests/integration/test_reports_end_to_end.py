@@ -30,8 +30,21 @@ def test_committed_schema_matches_the_result_classes() -> None:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")
     done = run_cli(
-        "audit", "--data", SAMPLE_DATA, "--model", SAMPLE_MODEL, "--target", "credit",
-        "--pos-label", "1", "--sensitive", "sex", "--sensitive", "age_group", "--out", out,
+        "audit",
+        "--data",
+        SAMPLE_DATA,
+        "--model",
+        SAMPLE_MODEL,
+        "--target",
+        "credit",
+        "--pos-label",
+        "1",
+        "--sensitive",
+        "sex",
+        "--sensitive",
+        "age_group",
+        "--out",
+        out,
     )
     assert done.returncode == 1, done.stderr
     return out
@@ -42,7 +55,9 @@ def test_audit_json_validates_against_the_schema(demo: Path) -> None:
     jsonschema.validate(document, load_schema())
     assert document["schema_version"] == "1.0"
     assert {t["attribute"] for t in document["checks"][0]["tables"]} == {
-        "sex", "age_group", "sex & age_group"
+        "sex",
+        "age_group",
+        "sex & age_group",
     }
 
 
@@ -86,8 +101,19 @@ def test_hostile_names_and_values_are_escaped_in_html_and_inert_in_pdf(
     data = tmp_path / "hostile.csv"
     frame.to_csv(data, index=False)
     done = run_cli(
-        "audit", "--data", data, "--prediction", "decision", "--target", "credit",
-        "--pos-label", "1", "--sensitive", HOSTILE_COLUMN, "--out", tmp_path,
+        "audit",
+        "--data",
+        data,
+        "--prediction",
+        "decision",
+        "--target",
+        "credit",
+        "--pos-label",
+        "1",
+        "--sensitive",
+        HOSTILE_COLUMN,
+        "--out",
+        tmp_path,
     )
     assert done.returncode in (0, 1), done.stderr
     html = (tmp_path / "report.html").read_text()
@@ -103,19 +129,27 @@ def test_a_group_without_positives_is_undefined_and_excluded_from_the_verdict(
 ) -> None:
     frame = german.copy()
     frame.loc[frame["age_group"] == "under 25", "credit"] = 2  # nobody young is a good risk
-    result = audit(frame, target="credit", pos_label=1, sensitive="age_group",
-                   prediction=np.where(frame["age"] % 2 == 0, 1, 2))
+    result = audit(
+        frame,
+        target="credit",
+        pos_label=1,
+        sensitive="age_group",
+        prediction=np.where(frame["age"] % 2 == 0, 1, 2),
+    )
     young = next(
         row for row in result.checks[0].tables[0].rows if row.group == "age_group=under 25"
     )
     tpr = young.metrics["true_positive_rate"].value
     assert tpr.value is None and tpr.reason == "no_positives"
     finding = next(
-        f for f in result.findings
+        f
+        for f in result.findings
         if f.rule_id == "equal-opportunity" and f.group == "age_group=under 25"
     )
     assert (finding.verdict, finding.reason, finding.value) == (
-        "insufficient_data", "no_positives", None
+        "insufficient_data",
+        "no_positives",
+        None,
     )
     assert "undefined" in render_html(result)
 
@@ -125,8 +159,13 @@ def test_predictions_must_line_up_with_the_data(german: pd.DataFrame) -> None:
     with pytest.raises(InputError, match="index does not match the data's index"):
         audit(german, target="credit", pos_label=1, sensitive="sex", prediction=shuffled)
     with pytest.raises(InputError, match=r"shape \(399,\) but the data has 400 rows"):
-        audit(german, target="credit", pos_label=1, sensitive="sex",
-              prediction=german["credit"].to_numpy()[:-1])
+        audit(
+            german,
+            target="credit",
+            pos_label=1,
+            sensitive="sex",
+            prediction=german["credit"].to_numpy()[:-1],
+        )
 
 
 def test_round_trip_through_json_is_lossless(demo: Path) -> None:

@@ -56,15 +56,30 @@ def test_wheel_ships_templates_policies_fonts_and_schema(wheel: Path) -> None:
 def test_installed_wheel_renders_a_pdf(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target",
-         str(target), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--quiet",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         check=True,
         timeout=600,
     )
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(target),
-         str(ROOT / "sample_models/data/german_credit_audit.csv"),
-         str(ROOT / "sample_models/german_credit_model.skops"), str(tmp_path / "out")],
+        [
+            sys.executable,
+            "-c",
+            SCRIPT,
+            str(target),
+            str(ROOT / "sample_models/data/german_credit_audit.csv"),
+            str(ROOT / "sample_models/german_credit_model.skops"),
+            str(tmp_path / "out"),
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -485,7 +485,9 @@ def test_wilson_zero_trials_is_nan() -> None:
     assert np.isfinite(low[1]) and np.isfinite(high[1])
 
 
-GRID = [(k, n) for n in (1, 2, 3, 5, 10, 17, 50, 123, 1000) for k in range(0, n + 1, max(1, n // 7))]
+GRID = [
+    (k, n) for n in (1, 2, 3, 5, 10, 17, 50, 123, 1000) for k in range(0, n + 1, max(1, n // 7))
+]
 
 
 @pytest.mark.parametrize("confidence", [0.8, 0.9, 0.95, 0.99])

@@ -142,8 +142,12 @@ def test_features_are_reordered_to_the_model_and_extra_columns_reported(
 
 def test_missing_features_are_named(german: pd.DataFrame) -> None:
     model = load_model_file(SAMPLE_MODEL).estimator
-    with pytest.raises(InputError, match=r"expects 2 feature\(s\) the data lacks: \['month', 'age'\]"):
-        predict(model, german.drop(columns=["month", "age"]), BinaryLabels("1", "2"), reserved=set())
+    with pytest.raises(
+        InputError, match=r"expects 2 feature\(s\) the data lacks: \['month', 'age'\]"
+    ):
+        predict(
+            model, german.drop(columns=["month", "age"]), BinaryLabels("1", "2"), reserved=set()
+        )
 
 
 def test_a_predict_that_raises_becomes_an_input_error(german: pd.DataFrame) -> None:

@@ -46,7 +46,9 @@ def test_builtins_include_default_and_four_fifths() -> None:
 
 
 def test_misspelled_key_names_file_line_and_field(tmp_path: Path) -> None:
-    path = write(tmp_path, GOOD.replace("    threshold:", "    treshold: {min: 0.8}\n    threshold:"))
+    path = write(
+        tmp_path, GOOD.replace("    threshold:", "    treshold: {min: 0.8}\n    threshold:")
+    )
     with pytest.raises(PolicyError) as caught:
         load_policy(path)
     message = str(caught.value)
@@ -99,8 +101,11 @@ def test_oversized_policy_is_refused(tmp_path: Path) -> None:
 
 
 def test_extends_merges_settings_and_replaces_rules_by_id(tmp_path: Path) -> None:
-    write(tmp_path, GOOD.replace("rules:", "settings: {min_group_size: 50, confidence: 0.9}\nrules:"),
-          "base.yaml")
+    write(
+        tmp_path,
+        GOOD.replace("rules:", "settings: {min_group_size: 50, confidence: 0.9}\nrules:"),
+        "base.yaml",
+    )
     child = write(
         tmp_path,
         "apiVersion: auditor/v1\nname: child\nextends: base.yaml\n"
@@ -138,17 +143,19 @@ def test_unknown_builtin_lists_the_builtins() -> None:
 # --- evaluation -----------------------------------------------------------------------------
 
 
-def cell(value: float | None, reason: Reason | None = None, ratio: float | None = None) -> MetricCell:
+def cell(
+    value: float | None, reason: Reason | None = None, ratio: float | None = None
+) -> MetricCell:
     v = Value(value=value, reason=reason if value is None else None)
     r = Value(value=ratio, reason=reason if ratio is None else None)
-    return MetricCell(
-        value=v, difference_to_reference=v, ratio_to_reference=r, ratio_to_highest=r
-    )
+    return MetricCell(value=v, difference_to_reference=v, ratio_to_reference=r, ratio_to_highest=r)
 
 
 def table() -> GroupTable:
     def row(group: str, n: int, c: MetricCell) -> GroupRow:
-        return GroupRow(group=group, labels={"g": group}, n=n, counts={}, metrics={"favorable_rate": c})
+        return GroupRow(
+            group=group, labels={"g": group}, n=n, counts={}, metrics={"favorable_rate": c}
+        )
 
     summary = Summary(
         min_max_ratio=Value(value=0.5),
@@ -177,8 +184,12 @@ def policy(measure: str, threshold: dict[str, float]) -> Policy:
             "name": "t",
             "settings": {"min_group_size": 30},
             "rules": [
-                {"id": "r", "check": "fairness.favorable_rate", "measure": measure,
-                 "threshold": threshold}
+                {
+                    "id": "r",
+                    "check": "fairness.favorable_rate",
+                    "measure": measure,
+                    "threshold": threshold,
+                }
             ],
         }
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import auditor.report
+import auditor.report.html
 import auditor.report.pdf
 from auditor.report import write_reports
 from auditor.results import AuditResult
@@ -25,6 +26,7 @@ def test_writes_each_format_into_a_new_directory(
     audit_result: AuditResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(auditor.report.pdf, "render_pdf", lambda result: b"%PDF-stub")
+    monkeypatch.setattr(auditor.report.html, "render_html", lambda result: "<!DOCTYPE html>")
     out = tmp_path / "a" / "reports"
     written = write_reports(audit_result, out, ["json", "html", "pdf", "json"])
     assert written == {
@@ -33,7 +35,7 @@ def test_writes_each_format_into_a_new_directory(
         "pdf": out / "report.pdf",
     }
     assert AuditResult.from_json((out / "audit.json").read_text()) == audit_result
-    assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
+    assert (out / "report.html").read_text() == "<!DOCTYPE html>"
     assert (out / "report.pdf").read_bytes() == b"%PDF-stub"
 
 
