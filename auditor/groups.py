@@ -10,6 +10,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from auditor.errors import InputError, UsageError
+from auditor.inputs.labels import label_text
 
 MISSING_LABEL = "(missing)"
 DEFAULT_MAX_GROUPS = 100
@@ -65,11 +66,11 @@ def _encode_column(series: pd.Series, *, missing_as_group: bool, max_groups: int
         raise InputError(_MISSING_SENSITIVE.format(col=col, k=int(missing.sum()), rows=rows + more))
     if isinstance(series.dtype, pd.CategoricalDtype):
         # Declared categories are groups even when no row has them: report them as empty.
-        categories = [str(c) for c in series.cat.categories]
+        categories = [label_text(c) for c in series.cat.categories]
         codes = series.cat.codes.to_numpy().astype(np.int64)
     else:
         codes_raw, uniques = pd.factorize(series, sort=True, use_na_sentinel=True)
-        categories = [str(u) for u in uniques]
+        categories = [label_text(u) for u in uniques]
         codes = codes_raw.astype(np.int64)
     if len(categories) > max_groups:
         raise InputError(_TOO_MANY_GROUPS.format(col=col, k=len(categories), cap=max_groups))
@@ -79,6 +80,11 @@ def _encode_column(series: pd.Series, *, missing_as_group: bool, max_groups: int
             "make them distinct strings before auditing."
         )
     if missing.any():
+        if MISSING_LABEL in categories:
+            raise InputError(
+                f"column '{col}' has missing values and also the value '{MISSING_LABEL}', the "
+                "name --missing-as-group gives missing values. Rename that value first."
+            )
         codes = np.where(codes < 0, len(categories), codes)
         categories.append(MISSING_LABEL)
     return _Encoded(codes=codes, values=tuple(categories))

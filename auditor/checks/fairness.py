@@ -93,14 +93,17 @@ def _disparities(
 
 
 def _summary(
-    values: FloatArray, keys: tuple[str, ...], eligible: npt.NDArray[np.bool_], own: Reason
+    values: FloatArray,
+    keys: tuple[str, ...],
+    eligible: npt.NDArray[np.bool_],
+    reasons: list[Reason],
 ) -> Summary:
     excluded: dict[str, Reason] = {}
     for i, key in enumerate(keys):
         if not eligible[i]:
             excluded[key] = Reason.BELOW_MIN_GROUP_SIZE
         elif np.isnan(values[i]):
-            excluded[key] = own
+            excluded[key] = reasons[i]
     compared = [k for k in keys if k not in excluded]
     picked = values[[i for i, k in enumerate(keys) if k not in excluded]]
     if len(picked) < 2:
@@ -144,20 +147,24 @@ def group_table(ctx: AuditContext, grouping: Grouping) -> GroupTable:
     summaries: dict[str, Summary] = {}
     for spec in specs:
         _, den, values = rate(counts, spec)
-        own = Reason(spec.undefined_reason)
+        # A group with no rows is "empty", whatever denominator the rate would have needed.
+        reasons = [
+            Reason.EMPTY_GROUP if counts.rows[g] == 0 else Reason(spec.undefined_reason)
+            for g in range(grouping.n_groups)
+        ]
         trials = _effective_trials(counts, ctx, grouping, den)
         low, high = wilson_interval(values * trials, trials, ctx.settings.confidence)
         diffs, ratios, to_highest = _disparities(values, grouping.reference, eligible)
         cells[spec.name] = [
             MetricCell(
-                value=_value(values[g], own, low[g], high[g]),
-                difference_to_reference=_own_reason(diffs[g], values[g], own),
-                ratio_to_reference=_own_reason(ratios[g], values[g], own),
-                ratio_to_highest=_own_reason(to_highest[g], values[g], own),
+                value=_value(values[g], reasons[g], low[g], high[g]),
+                difference_to_reference=_own_reason(diffs[g], values[g], reasons[g]),
+                ratio_to_reference=_own_reason(ratios[g], values[g], reasons[g]),
+                ratio_to_highest=_own_reason(to_highest[g], values[g], reasons[g]),
             )
             for g in range(grouping.n_groups)
         ]
-        summaries[spec.name] = _summary(values, grouping.keys, eligible, own)
+        summaries[spec.name] = _summary(values, grouping.keys, eligible, reasons)
     rows = [
         GroupRow(
             group=grouping.keys[g],

@@ -35,8 +35,11 @@ def wilson_interval(
     centre = (p + z * z / (2.0 * safe_n)) / denom
     spread = p * (1.0 - p) / safe_n + z * z / (4.0 * safe_n * safe_n)
     half = z * np.sqrt(np.clip(spread, 0.0, None)) / denom
-    low = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), np.nan)
-    high = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), np.nan)
+    # At k = 0 and k = n the bounds are exactly 0 and 1; rounding would exclude the estimate.
+    low = np.where(k <= 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    high = np.where(k >= n, 1.0, np.clip(centre + half, 0.0, 1.0))
+    low = np.where(n > 0, low, np.nan)
+    high = np.where(n > 0, high, np.nan)
     return low, high
 
 

@@ -72,11 +72,11 @@ def make_table(
     values = {g: {m: _rate(c, m) for m in RATES} for g, c in counts.items()}
     rows, summaries = [], {}
     for metric in RATES:
-        eligible = {
-            g: v[metric].value
-            for g, v in values.items()
-            if v[metric].value is not None and sum(counts[g].values()) >= MIN_N
-        }
+        eligible: dict[str, float] = {}
+        for g, v in values.items():
+            rate = v[metric].value
+            if rate is not None and sum(counts[g].values()) >= MIN_N:
+                eligible[g] = rate
         excluded = {
             g: (
                 Reason.BELOW_MIN_GROUP_SIZE if sum(counts[g].values()) < MIN_N else RATES[metric][2]
@@ -116,12 +116,11 @@ def make_table(
         labels = dict(part.split("=", 1) for part in group.split(" & "))
         n = int(sum(counts[group].values()))
         rows.append(GroupRow(group=group, labels=labels, n=n, counts=counts[group], metrics=cells))
-    rule = "largest_group"
     return GroupTable(
         attribute=attribute,
         columns=attribute.split(" & "),
         reference=reference,
-        reference_rule=rule,
+        reference_rule="largest_group",
         rows=rows,
         summaries=summaries,
     )

@@ -6,14 +6,14 @@ import dataclasses
 
 import pytest
 
-from auditor.report.context import badge, build_context, number, value_cell
+from auditor.report.context import ReportContext, badge, build_context, number, value_cell
 from auditor.results import REASON_TEXT, AuditResult, Reason, Value
 
 from .conftest import UNDEFINED_GROUP, make_result
 
 
 @pytest.fixture(scope="module")
-def context(audit_result: AuditResult):  # type: ignore[no-untyped-def]
+def context(audit_result: AuditResult) -> ReportContext:
     return build_context(audit_result, with_charts=False)
 
 
@@ -45,7 +45,7 @@ def test_verdicts_have_a_symbol_and_a_word(verdict: str, symbol: str, word: str)
     assert (badge(verdict).symbol, badge(verdict).word) == (symbol, word)
 
 
-def test_summary_counts_findings_and_names_failed_groups(context) -> None:  # type: ignore[no-untyped-def]
+def test_summary_counts_findings_and_names_failed_groups(context: ReportContext) -> None:
     assert context.verdict.word == "failed"
     assert "3 failed (2 of severity error, 1 of severity warning), 2 passed" in context.summary
     assert "2 could not be judged for lack of data" in context.summary
@@ -54,7 +54,7 @@ def test_summary_counts_findings_and_names_failed_groups(context) -> None:  # ty
     )
 
 
-def test_findings_are_sorted_failures_first(context) -> None:  # type: ignore[no-untyped-def]
+def test_findings_are_sorted_failures_first(context: ReportContext) -> None:
     words = [row.verdict.word for row in context.findings]
     assert words == ["fail"] * 3 + ["insufficient data"] * 2 + ["pass"] * 2
     undefined = next(row for row in context.findings if row.group == UNDEFINED_GROUP)
@@ -62,12 +62,12 @@ def test_findings_are_sorted_failures_first(context) -> None:  # type: ignore[no
     assert undefined.value.reason == REASON_TEXT[Reason.NO_POSITIVES]
 
 
-def test_excluded_items_list_insufficient_findings_with_reasons(context) -> None:  # type: ignore[no-untyped-def]
+def test_excluded_items_list_insufficient_findings_with_reasons(context: ReportContext) -> None:
     labels = {fact.label: fact.value for fact in context.excluded}
     assert labels[f"equal-opportunity · {UNDEFINED_GROUP}"] == REASON_TEXT[Reason.NO_POSITIVES]
 
 
-def test_group_table_marks_undefined_cells_with_a_footnote(context) -> None:  # type: ignore[no-untyped-def]
+def test_group_table_marks_undefined_cells_with_a_footnote(context: ReportContext) -> None:
     table = next(t for t in context.group_tables if t.attribute == "sex & age_group")
     row = next(r for r in table.rows if r.group == UNDEFINED_GROUP)
     tpr = row.cells[table.columns.index("True positive rate")]
@@ -78,7 +78,7 @@ def test_group_table_marks_undefined_cells_with_a_footnote(context) -> None:  # 
     assert reference.cells[0].ratio.text == "reference"
 
 
-def test_setup_states_label_meaning_and_reference_choice(context) -> None:  # type: ignore[no-untyped-def]
+def test_setup_states_label_meaning_and_reference_choice(context: ReportContext) -> None:
     facts = {fact.label: fact.value for fact in context.setup}
     assert facts["Labels"].startswith("Positive label '1' = favourable outcome")
     assert facts["Reference for sex"] == "sex=male (largest group)"
@@ -99,6 +99,6 @@ def test_adverse_positive_label_adds_the_favourable_rate_column() -> None:
     assert not context.pickle_warning
 
 
-def test_view_model_is_frozen(context) -> None:  # type: ignore[no-untyped-def]
+def test_view_model_is_frozen(context: ReportContext) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
-        context.summary = "changed"
+        context.summary = "changed"  # type: ignore[misc]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 import pytest
@@ -20,6 +21,12 @@ CSP = (
 )
 
 
+@dataclass
+class _Table:
+    caption: str = ""
+    rows: list[list[str]] = field(default_factory=list)
+
+
 class _Page(HTMLParser):
     """Collects headings, images, column headers and tables (rows of cell texts)."""
 
@@ -28,7 +35,7 @@ class _Page(HTMLParser):
         self.headings: list[int] = []
         self.images: list[dict[str, str | None]] = []
         self.col_headers: list[dict[str, str | None]] = []
-        self.tables: list[dict[str, object]] = []
+        self.tables: list[_Table] = []
         self.lang: str | None = None
         self.urls: list[str] = []
         self._in_thead = False
@@ -45,13 +52,13 @@ class _Page(HTMLParser):
         elif tag == "img":
             self.images.append(attributes)
         elif tag == "table":
-            self.tables.append({"caption": "", "rows": []})
+            self.tables.append(_Table())
         elif tag == "caption":
             self._caption = []
         elif tag == "thead":
             self._in_thead = True
         elif tag == "tr" and self.tables:
-            self.tables[-1]["rows"].append([])  # type: ignore[attr-defined]
+            self.tables[-1].rows.append([])
         elif tag in ("td", "th"):
             self._cell = []
             if tag == "th" and self._in_thead:
@@ -61,11 +68,11 @@ class _Page(HTMLParser):
         if tag == "thead":
             self._in_thead = False
         elif tag == "caption" and self._caption is not None:
-            self.tables[-1]["caption"] = "".join(self._caption).strip()
+            self.tables[-1].caption = "".join(self._caption).strip()
             self._caption = None
         elif tag in ("td", "th") and self._cell is not None:
             text = " ".join("".join(self._cell).split())
-            self.tables[-1]["rows"][-1].append(text)  # type: ignore[index]
+            self.tables[-1].rows[-1].append(text)
             self._cell = None
 
     def handle_data(self, data: str) -> None:
@@ -131,15 +138,14 @@ def test_one_h1_and_headings_in_order(page: _Page) -> None:
 
 def test_tables_have_captions_and_scoped_column_headers(page: _Page) -> None:
     assert page.tables
-    assert all(table["caption"] for table in page.tables)
+    assert all(table.caption for table in page.tables)
     assert page.col_headers
     assert all(th.get("scope") == "col" for th in page.col_headers)
 
 
 def _group_table(page: _Page, attribute: str) -> list[list[str]]:
     caption = f"Rates by group for {attribute}:"
-    table = next(t for t in page.tables if str(t["caption"]).startswith(caption))
-    return table["rows"]  # type: ignore[return-value]
+    return next(t for t in page.tables if t.caption.startswith(caption)).rows
 
 
 def test_undefined_value_shows_word_and_reason_never_zero(html: str, page: _Page) -> None:
@@ -159,8 +165,8 @@ def test_verdicts_carry_symbol_and_word(html: str) -> None:
 
 
 def test_findings_are_sorted_failures_first(page: _Page) -> None:
-    table = next(t for t in page.tables if str(t["caption"]).startswith("Findings"))
-    cells = [row[-1] for row in table["rows"][1:]]  # type: ignore[attr-defined]
+    table = next(t for t in page.tables if t.caption.startswith("Findings"))
+    cells = [row[-1] for row in table.rows[1:]]
     verdicts = [re.fullmatch(r"\S+ (.+) severity \w+", cell).group(1) for cell in cells]  # type: ignore[union-attr]
     rank = {"fail": 0, "insufficient data": 1, "pass": 2}
     assert verdicts == sorted(verdicts, key=rank.__getitem__)

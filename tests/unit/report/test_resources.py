@@ -17,7 +17,9 @@ def test_templates_dir_holds_the_report_templates_and_fonts() -> None:
         assert (root / "fonts" / name).is_file()
 
 
-def test_package_copy_wins_over_the_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_package_copy_wins_over_the_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     package, checkout = tmp_path / "checkout" / "auditor", tmp_path / "checkout"
     (package / "templates").mkdir(parents=True)
     (checkout / "templates").mkdir()

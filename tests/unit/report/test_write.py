@@ -39,7 +39,9 @@ def test_writes_each_format_into_a_new_directory(
     assert (out / "report.pdf").read_bytes() == b"%PDF-stub"
 
 
-def test_unknown_format_is_refused_before_writing(audit_result: AuditResult, tmp_path: Path) -> None:
+def test_unknown_format_is_refused_before_writing(
+    audit_result: AuditResult, tmp_path: Path
+) -> None:
     out = tmp_path / "reports"
     with pytest.raises(ValueError, match=r"'docx'; supported formats are json, html, pdf"):
         write_reports(audit_result, out, ["json", "docx"])
