@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# WeasyPrint (the PDF renderer) needs Pango and fontconfig from the system. Install them from
+# WeasyPrint (the PDF renderer) needs Pango, fontconfig and HarfBuzz-Subset from the system. Install them from
 # Debian's packages when they are missing and we may (root, apt-get); otherwise say what to do.
 set -euo pipefail
 have_lib() { python3 -c "import ctypes.util, sys; sys.exit(0 if ctypes.util.find_library('$1') else 1)"; }
@@ -7,6 +7,7 @@ need=()
 have_lib pango-1.0 || need+=(libpango-1.0-0)
 have_lib pangoft2-1.0 || need+=(libpangoft2-1.0-0)
 have_lib fontconfig || need+=(fontconfig)
+have_lib harfbuzz-subset || need+=(libharfbuzz-subset0)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
