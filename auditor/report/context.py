@@ -10,13 +10,32 @@ from __future__ import annotations
 
 import shlex
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import PurePath
-from string import ascii_lowercase
 
-from auditor.report.charts import Chart, rate_chart
-from auditor.results import REASON_TEXT, AuditResult, Finding, GroupTable, Reason, Value
+from auditor.report.charts import rate_chart
+from auditor.report.formatting import (
+    Footnotes,
+    badge,
+    cell_text,
+    count,
+    label,
+    number,
+    reason_text,
+    value_cell,
+)
+from auditor.report.view import (
+    Cell,
+    Fact,
+    FindingRow,
+    GroupRowView,
+    GroupTableView,
+    MetricCellView,
+    ReportContext,
+    RuleView,
+    SummaryRow,
+)
+from auditor.results import AuditResult, Finding, GroupTable, Reason
 
 MAX_GROUP_ROWS = 50
 MAX_FINDING_ROWS = 100
@@ -29,231 +48,17 @@ TABLE_METRICS = (  # the columns of a group table, in order
     "accuracy",
     "base_rate",
 )
-METRIC_LABELS = {
-    "n": "Rows (n)",
-    "favorable_rate": "Favourable-outcome rate",
-    "selection_rate": "Selection rate",
-    "base_rate": "Base rate",
-    "true_positive_rate": "True positive rate",
-    "false_negative_rate": "False negative rate",
-    "false_positive_rate": "False positive rate",
-    "true_negative_rate": "True negative rate",
-    "precision": "Precision",
-    "false_discovery_rate": "False discovery rate",
-    "negative_predictive_value": "Negative predictive value",
-    "false_omission_rate": "False omission rate",
-    "accuracy": "Accuracy",
-}
-_VERDICTS = {  # key -> (css class, symbol, word)
-    "pass": ("pass", "✔", "pass"),
-    "fail": ("fail", "✘", "fail"),
-    "insufficient_data": ("insufficient", "?", "insufficient data"),
-    "error": ("error", "!", "error"),
-    "not_applicable": ("na", "–", "not applicable"),
-    "passed": ("pass", "✔", "passed"),
-    "failed": ("fail", "✘", "failed"),
-    "inconclusive": ("insufficient", "?", "inconclusive"),
-}
 _ORDER = {"error": 0, "fail": 1, "insufficient_data": 2, "pass": 3, "not_applicable": 4}
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _BOUNDS = {"min": "≥", "max": "≤", "max_abs": "|x| ≤"}
 _REFERENCE_RULES = {"user": "chosen by the user", "largest_group": "largest group"}
 
 
-@dataclass(frozen=True)
-class Badge:
-    """A verdict as css class, symbol and word (e.g. ``fail``, ``✘``, ``fail``)."""
-
-    css: str
-    symbol: str
-    word: str
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A formatted number; ``mark`` points to a footnote that gives an undefined value's reason."""
-
-    text: str
-    interval: str = ""
-    reason: str = ""
-    mark: str = ""
-    undefined: bool = False
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One labelled line of a definition list (setup, model, provenance)."""
-
-    label: str
-    value: str
-    mono: bool = False
-
-
-@dataclass(frozen=True)
-class FindingRow:
-    """One row of the findings table."""
-
-    rule: str
-    check: str
-    attribute: str
-    group: str
-    value: Cell
-    threshold: str
-    n: str
-    severity: str
-    verdict: Badge
-    message: str
-
-
-@dataclass(frozen=True)
-class MetricCellView:
-    """A group's value of one metric and its ratio to the reference."""
-
-    value: Cell
-    ratio: Cell
-
-
-@dataclass(frozen=True)
-class GroupRowView:
-    """One group's row of a group table."""
-
-    group: str
-    is_reference: bool
-    n: str
-    cells: tuple[MetricCellView, ...]
-
-
-@dataclass(frozen=True)
-class SummaryRow:
-    """Disparities of one metric over the groups of an attribute."""
-
-    metric: str
-    min_max_ratio: Cell
-    max_abs_difference: Cell
-    compared: str
-    excluded: str
-
-
-@dataclass(frozen=True)
-class GroupTableView:
-    """One sensitive attribute (or intersection): rows, summaries, footnotes and chart."""
-
-    anchor: str
-    attribute: str
-    reference: str
-    reference_rule: str
-    columns: tuple[str, ...]
-    rows: tuple[GroupRowView, ...]
-    more: str
-    footnotes: tuple[Fact, ...]
-    summaries: tuple[SummaryRow, ...]
-    excluded: tuple[Fact, ...]
-    chart: Chart | None
-
-
-@dataclass(frozen=True)
-class RuleView:
-    """One policy rule as shown in the policy section."""
-
-    id: str
-    facts: tuple[Fact, ...]
-    rationale: str
-    references: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ReportContext:
-    """Everything the report template shows, already formatted as text."""
-
-    title: str
-    subject: str
-    subject_kind: str
-    data_name: str
-    date: str
-    created_w3c: str
-    verdict: Badge
-    summary: str
-    failed_lines: tuple[str, ...]
-    policy_name: str
-    policy_description: str
-    setup: tuple[Fact, ...]
-    model: tuple[Fact, ...]
-    pickle_warning: bool
-    check_errors: tuple[Fact, ...]
-    findings: tuple[FindingRow, ...]
-    findings_more: str
-    excluded: tuple[Fact, ...]
-    excluded_more: str
-    performance: tuple[Fact, ...]
-    group_tables: tuple[GroupTableView, ...]
-    notes: tuple[str, ...]
-    confidence: str
-    policy_settings: tuple[Fact, ...]
-    rules: tuple[RuleView, ...]
-    provenance: tuple[Fact, ...]
-    libraries: tuple[Fact, ...]
-    hashes: tuple[Fact, ...]
-
-
-def badge(verdict: str) -> Badge:
-    """Return the symbol-and-word badge of a finding verdict or an overall audit verdict."""
-    return Badge(*_VERDICTS.get(verdict, ("na", "–", verdict.replace("_", " "))))
-
-
-def number(value: float | None, reason: Reason | None = None) -> Cell:
-    """Format a number with 3 decimals, or "undefined" with the reason's text."""
-    if value is None:
-        return Cell("undefined", reason=_reason(reason), undefined=True)
-    return Cell(f"{value:.3f}")
-
-
-def value_cell(value: Value) -> Cell:
-    """Format a :class:`Value` with its interval when it has one."""
-    cell = number(value.value, value.reason)
-    if cell.undefined or value.ci_low is None or value.ci_high is None:
-        return cell
-    return Cell(cell.text, interval=f"[{value.ci_low:.3f}, {value.ci_high:.3f}]")
-
-
-def label(metric: str) -> str:
-    """Human name of a metric key (``true_positive_rate`` -> "True positive rate")."""
-    return METRIC_LABELS.get(metric, metric.replace("_", " ").capitalize())
-
-
-def _reason(reason: Reason | None) -> str:
-    if reason is None:
-        return "no reason was recorded"
-    return REASON_TEXT.get(reason, reason.value.replace("_", " "))
-
-
-def _count(n: int | None) -> str:
-    return f"{n:,}" if n is not None else "–"
-
-
-class _Footnotes:
-    """Letters a, b, c... for the distinct reasons of undefined values in one table."""
-
-    def __init__(self) -> None:
-        self.marks: dict[str, str] = {}
-
-    def mark(self, cell: Cell) -> Cell:
-        if not cell.undefined:
-            return cell
-        index = len(self.marks)
-        letter = self.marks.setdefault(
-            cell.reason, ascii_lowercase[index] if index < 26 else str(index)
-        )
-        return Cell(cell.text, reason=cell.reason, mark=letter, undefined=True)
-
-    def facts(self) -> tuple[Fact, ...]:
-        return tuple(Fact(letter, reason) for reason, letter in self.marks.items())
-
-
 def _group_table(
     table: GroupTable, index: int, wanted: tuple[str, ...], *, with_chart: bool
 ) -> GroupTableView:
     keys = [k for k in wanted if any(k in row.metrics for row in table.rows)]
-    notes = _Footnotes()
+    notes = Footnotes()
     rows = []
     for row in table.rows[:MAX_GROUP_ROWS]:
         cells = []
@@ -269,7 +74,7 @@ def _group_table(
                 ratio_cell = notes.mark(number(ratio.value, ratio.reason))
             cells.append(MetricCellView(notes.mark(value_cell(metric.value)), ratio_cell))
         is_ref = row.group == table.reference
-        rows.append(GroupRowView(row.group, is_ref, _count(row.n), tuple(cells)))
+        rows.append(GroupRowView(row.group, is_ref, count(row.n), tuple(cells)))
     hidden = len(table.rows) - len(rows)
     more = f"… and {hidden:,} more groups (all groups are in audit.json)." if hidden > 0 else ""
     summaries: list[SummaryRow] = []
@@ -283,12 +88,12 @@ def _group_table(
                 label(key),
                 notes.mark(value_cell(summary.min_max_ratio)),
                 notes.mark(value_cell(summary.max_abs_difference)),
-                _count(len(summary.groups_compared)),
-                _count(len(summary.groups_excluded)),
+                count(len(summary.groups_compared)),
+                count(len(summary.groups_excluded)),
             )
         )
         for group, reason in summary.groups_excluded.items():
-            excluded.setdefault((group, _reason(reason)), []).append(label(key).lower())
+            excluded.setdefault((group, reason_text(reason)), []).append(label(key).lower())
     chart = None
     if with_chart:
         chart = rate_chart(table, label="Selection rate", max_groups=MAX_GROUP_ROWS)
@@ -325,7 +130,7 @@ def _finding_row(finding: Finding) -> FindingRow:
         group=finding.group or "–",
         value=cell,
         threshold=finding.threshold_text,
-        n=_count(finding.n),
+        n=count(finding.n),
         severity=finding.severity,
         verdict=badge(finding.verdict),
         message=finding.message,
@@ -386,7 +191,7 @@ def _setup_facts(result: AuditResult) -> tuple[Fact, ...]:
     facts = [
         Fact("Audited", mode),
         Fact("Data", s.data_path or "in-memory data", mono=bool(s.data_path)),
-        Fact("Rows", _count(s.rows)),
+        Fact("Rows", count(s.rows)),
         Fact("Target column", s.target),
         Fact(
             "Labels",
@@ -396,9 +201,9 @@ def _setup_facts(result: AuditResult) -> tuple[Fact, ...]:
         Fact("Sensitive attributes", ", ".join(s.sensitive) or "none"),
         Fact("Missing values", "kept as their own group" if s.missing_as_group else "excluded"),
     ]
-    for label, column in (("Prediction", s.prediction), ("Score", s.score), ("Weight", s.weight)):
+    for role, column in (("Prediction", s.prediction), ("Score", s.score), ("Weight", s.weight)):
         if column:
-            facts.append(Fact(f"{label} column", column))
+            facts.append(Fact(f"{role} column", column))
     if s.ignored_columns:
         facts.append(Fact("Ignored columns", ", ".join(s.ignored_columns[:MAX_LIST_ITEMS])))
     for check in result.checks:
@@ -468,7 +273,7 @@ def _performance(result: AuditResult) -> tuple[Fact, ...]:
             continue
         for key, value in check.overall.items():
             is_count = key == "n" and value.value is not None
-            text = _count(int(value.value or 0)) if is_count else _cell_text(value)
+            text = count(int(value.value or 0)) if is_count else cell_text(value)
             facts.append(Fact(label(key), text))
     return tuple(facts)
 
@@ -489,7 +294,7 @@ def _provenance(result: AuditResult) -> tuple[Fact, ...]:
 def _subject(result: AuditResult) -> tuple[str, str, str]:
     """(kind, subject, data name): what the report's title and running header name."""
     model, data_path, rows = result.setup.model, result.setup.data_path, result.setup.rows
-    data = f"{PurePath(data_path).name if data_path else 'in-memory data'} ({_count(rows)} rows)"
+    data = f"{PurePath(data_path).name if data_path else 'in-memory data'} ({count(rows)} rows)"
     if model is not None:
         return "Model", PurePath(model.path).name if model.path else model.class_name, data
     return "Decisions", PurePath(data_path).name if data_path else "in-memory data", data
@@ -539,7 +344,7 @@ def build_context(result: AuditResult, *, with_charts: bool = True) -> ReportCon
             Counter(badge(f.verdict).word for f in ordered[MAX_FINDING_ROWS:]), "findings"
         ),
         excluded=tuple(
-            Fact(f"{f.rule_id} · {f.group or f.attribute or 'all rows'}", _reason(f.reason))
+            Fact(f"{f.rule_id} · {f.group or f.attribute or 'all rows'}", reason_text(f.reason))
             for f in insufficient[:MAX_LIST_ITEMS]
         ),
         excluded_more=_more(
@@ -557,10 +362,3 @@ def build_context(result: AuditResult, *, with_charts: bool = True) -> ReportCon
         libraries=tuple(Fact(k, v) for k, v in sorted(result.provenance.libraries.items())),
         hashes=tuple(Fact(k, v, mono=True) for k, v in sorted(result.provenance.sha256.items())),
     )
-
-
-def _cell_text(value: Value) -> str:
-    cell = value_cell(value)
-    if cell.undefined:
-        return f"undefined ({cell.reason})"
-    return f"{cell.text} {cell.interval}".strip()

@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from auditor.report.context import ReportContext, badge, build_context, number, value_cell
+from auditor.report.context import ReportContext, build_context
+from auditor.report.formatting import badge, number, value_cell
 from auditor.results import REASON_TEXT, AuditResult, Reason, Value
 
 from .conftest import UNDEFINED_GROUP, make_result
