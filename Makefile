@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_OUT := reports/demo
 
-.PHONY: install demo test lint unit format lock sample-model clean
+.PHONY: install demo test lint unit format lock sample-model clean schema bench
 
 $(STAMP): requirements.lock pyproject.toml scripts/ensure-system-deps.sh
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "auditor needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -59,3 +59,7 @@ lock:
 
 clean:
 	rm -rf $(VENV) reports build dist .mypy_cache .ruff_cache .pytest_cache
+
+# Speed against fairlearn on the same machine, in one run (prints the ratio).
+bench: install
+	$(BIN)/python -m benchmarks.bench_group_metrics --rows 200000
