@@ -36,6 +36,21 @@ def decisions_csv(tmp_path_factory: pytest.TempPathFactory, german: pd.DataFrame
     return path
 
 
+def audit_args(
+    *sensitive: str,
+    data: Path = SAMPLE_DATA,
+    model: Path | None = SAMPLE_MODEL,
+    prediction: str | None = None,
+) -> list[str]:
+    """`auditor audit` options for the German credit data: the model, or a decisions column."""
+    source = ["--prediction", prediction] if prediction else ["--model", str(model)]
+    args = ["audit", "--data", str(data), *source, "--target", "credit", "--pos-label", "1"]
+    args += ["--positive-outcome", "favorable"]
+    for column in sensitive:
+        args += ["--sensitive", column]
+    return args
+
+
 def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run the installed `auditor` command in a real process and capture its output."""
     return subprocess.run(

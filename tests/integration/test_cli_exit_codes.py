@@ -11,38 +11,11 @@ from click.testing import CliRunner
 
 from auditor.cli import main
 from auditor.inputs.model_files import load_model_file
-from tests.conftest import SAMPLE_DATA, SAMPLE_MODEL, run_cli
-
-MODEL_ARGS = (
-    "--data",
-    SAMPLE_DATA,
-    "--model",
-    SAMPLE_MODEL,
-    "--target",
-    "credit",
-    "--pos-label",
-    "1",
-    "--positive-outcome",
-    "favorable",
-)
+from tests.conftest import SAMPLE_DATA, SAMPLE_MODEL, audit_args, run_cli
 
 
-def decisions_args(csv: Path, *sensitive: str) -> list[str | Path]:
-    args: list[str | Path] = [
-        "--data",
-        csv,
-        "--prediction",
-        "decision",
-        "--target",
-        "credit",
-        "--pos-label",
-        "1",
-        "--positive-outcome",
-        "favorable",
-    ]
-    for column in sensitive:
-        args += ["--sensitive", column]
-    return args
+def decisions_args(csv: Path, *sensitive: str) -> list[str]:
+    return audit_args(*sensitive, data=csv, prediction="decision")[1:]
 
 
 def test_exit_0_when_the_policy_passes(decisions_csv: Path, tmp_path: Path) -> None:
@@ -61,18 +34,7 @@ def test_exit_0_when_the_policy_passes(decisions_csv: Path, tmp_path: Path) -> N
 
 
 def test_exit_1_when_a_finding_at_error_severity_fails(tmp_path: Path) -> None:
-    done = run_cli(
-        "audit",
-        *MODEL_ARGS,
-        "--sensitive",
-        "sex",
-        "--sensitive",
-        "age_group",
-        "--out",
-        tmp_path,
-        "--format",
-        "json",
-    )
+    done = run_cli(*audit_args("sex", "age_group"), "--out", tmp_path, "--format", "json")
     assert done.returncode == 1, done.stderr
     assert "Audit FAILED" in done.stdout and "disparate-impact" in done.stdout
 

@@ -16,7 +16,7 @@ from auditor.errors import InputError
 from auditor.report import render_html
 from auditor.results import AuditResult
 from auditor.schema import generate_schema, load_schema
-from tests.conftest import SAMPLE_DATA, SAMPLE_MODEL, run_cli
+from tests.conftest import audit_args, run_cli
 
 HOSTILE_COLUMN = "<script>alert(1)</script>"
 HOSTILE_VALUE = "<img src=file:///etc/passwd>"
@@ -29,23 +29,7 @@ def test_committed_schema_matches_the_result_classes() -> None:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")
-    done = run_cli(
-        "audit",
-        "--data",
-        SAMPLE_DATA,
-        "--model",
-        SAMPLE_MODEL,
-        "--target",
-        "credit",
-        "--pos-label",
-        "1",
-        "--sensitive",
-        "sex",
-        "--sensitive",
-        "age_group",
-        "--out",
-        out,
-    )
+    done = run_cli(*audit_args("sex", "age_group"), "--out", out)
     assert done.returncode == 1, done.stderr
     return out
 
