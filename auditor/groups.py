@@ -14,6 +14,7 @@ from auditor.inputs.labels import label_text
 
 MISSING_LABEL = "(missing)"
 DEFAULT_MAX_GROUPS = 100
+MAX_INTERSECTION_GROUPS = 10_000
 
 _TOO_MANY_GROUPS = (
     "column '{col}' has {k:,} distinct values; it looks like an identifier or a continuous "
@@ -160,7 +161,7 @@ def _intersection(
 ) -> Grouping:
     shape = tuple(len(encoded[c].values) for c in sensitive)
     n_combos = int(np.prod(shape))
-    if n_combos > max_groups * max(1, len(sensitive)) * 10:
+    if n_combos > MAX_INTERSECTION_GROUPS:
         raise InputError(
             f"the intersection of {sensitive} has {n_combos:,} possible groups; audit fewer "
             "attributes together or bin them first."

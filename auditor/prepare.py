@@ -131,7 +131,9 @@ def prepare(
     output: ModelOutput | None = None
     scores = _scores(frame, request.score)
     if model is not None:
-        reserved = {request.target, *(c for c in (request.score, request.weight) if c)}
+        # Columns the audit itself uses are never taken for features the model did not name.
+        roles = (request.score, request.weight)
+        reserved = {request.target, *request.sensitive, *(c for c in roles if c)}
         output = predict(
             model.estimator, frame, labels, reserved=reserved, threshold=request.threshold
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import difflib
 from pathlib import Path
 
@@ -42,10 +43,19 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if frame.empty:
         raise InputError(f"data file '{path}' has no rows.")
     duplicated = frame.columns[frame.columns.duplicated()].tolist()
+    if head != PARQUET_MAGIC:
+        duplicated = _duplicated_csv_header(path)  # pandas renames them 'a', 'a.1', ...
     if duplicated:
         raise InputError(f"data file '{path}' has duplicate column names: {duplicated[:5]}.")
     frame.columns = [str(c) for c in frame.columns]
     return frame
+
+
+def _duplicated_csv_header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        header = next(csv.reader(handle), [])
+    seen: set[str] = set()
+    return [name for name in header if name in seen or seen.add(name)]
 
 
 def require_columns(frame: pd.DataFrame, columns: dict[str, str | None]) -> None:

@@ -34,11 +34,16 @@ def evaluate_policy(policy: Policy, results: list[CheckResult]) -> list[Finding]
         if spec.family == "performance":
             findings.append(_judge(rule, None, None, result.overall[spec.metric], None))
             continue
-        for table in result.tables:
-            if rule.attributes is None or table.attribute in rule.attributes:
-                findings.extend(
-                    _judge_table(rule, spec.metric, table, policy.settings.min_group_size)
-                )
+        tables = [
+            t
+            for t in result.tables
+            if rule.attributes in (None, []) or t.attribute in rule.attributes
+        ]
+        if not tables:
+            message = f"the rule applies to attributes {rule.attributes}, none of them audited"
+            findings.append(_finding(rule, None, None, None, None, "not_applicable", None, message))
+        for table in tables:
+            findings.extend(_judge_table(rule, spec.metric, table, policy.settings.min_group_size))
     return findings
 
 

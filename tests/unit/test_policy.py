@@ -218,3 +218,23 @@ def test_errored_check_becomes_an_error_finding() -> None:
     results = [CheckResult(family="fairness", status="error", error="ValueError: boom")]
     findings = evaluate_policy(policy("value", {"max_abs": 0.1}), results)
     assert [(f.verdict, f.message) for f in findings] == [("error", "ValueError: boom")]
+
+
+def test_a_rule_for_attributes_not_audited_says_so_instead_of_vanishing() -> None:
+    rule_policy = Policy.model_validate(
+        {
+            "name": "t",
+            "rules": [
+                {
+                    "id": "r",
+                    "check": "fairness.selection_rate",
+                    "attributes": ["race"],
+                    "threshold": {"max_abs": 0.1},
+                }
+            ],
+        }
+    )
+    results = [CheckResult(family="fairness", status="ok", tables=[table()])]
+    (finding,) = evaluate_policy(rule_policy, results)
+    assert finding.verdict == "not_applicable"
+    assert "['race'], none of them audited" in finding.message
