@@ -54,8 +54,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
 def _duplicated_csv_header(path: Path) -> list[str]:
     with path.open(newline="", encoding="utf-8", errors="replace") as handle:
         header = next(csv.reader(handle), [])
-    seen: set[str] = set()
-    return [name for name in header if name in seen or seen.add(name)]
+    return sorted({name for name in header if header.count(name) > 1})
 
 
 def require_columns(frame: pd.DataFrame, columns: dict[str, str | None]) -> None:
