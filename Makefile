@@ -10,7 +10,7 @@ DEMO_OUT := reports/demo
 
 $(STAMP): requirements.lock pyproject.toml scripts/ensure-system-deps.sh
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "auditor needs Python 3.11 or newer; set PYTHON=python3.11")'
-	./scripts/ensure-system-deps.sh
+	PYTHON=$(PYTHON) ./scripts/ensure-system-deps.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
