@@ -63,3 +63,7 @@ clean:
 # Speed against fairlearn on the same machine, in one run (prints the ratio).
 bench: install
 	$(BIN)/python -m benchmarks.bench_group_metrics --rows 200000
+
+# Regenerate the committed JSON Schema of audit.json from auditor/results.py.
+schema: install
+	$(BIN)/python -m auditor.schema

@@ -216,7 +216,9 @@ def policy_list() -> None:
 
     for name in list_builtin_policies():
         loaded = load_policy(name).policy
-        click.echo(f"{name:16} {len(loaded.rules):2} rules  {loaded.description.strip()[:80]}")
+        count = len(loaded.rules)
+        click.echo(f"{name} ({count} rule{'s' if count != 1 else ''})")
+        click.echo(f"    {' '.join(loaded.description.split())}")
 
 
 @policy.command("show")
@@ -231,7 +233,8 @@ def policy_show(name: str) -> None:
     pol = loaded.policy
     click.echo(f"{pol.name}: {pol.description.strip()}")
     click.echo(f"files: {', '.join(str(p) for p in loaded.files)}")
-    click.echo("settings: " + ", ".join(f"{k}={v}" for k, v in pol.settings.model_dump().items()))
+    settings = pol.settings.model_dump(exclude_none=True)
+    click.echo("settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
     for rule in pol.rules:
         spec = CHECKS[rule.check]
         judged = f"{rule.check} {rule.measure} {rule.threshold.as_text()}"

@@ -132,7 +132,7 @@ def encode_groups(
         if col in references:
             value = references[col]
             if value not in enc.values:
-                raise UsageError(
+                raise InputError(
                     _UNKNOWN_REFERENCE.format(col=col, value=value, values=list(enc.values)[:10])
                 )
             wanted = enc.values.index(value)

@@ -93,6 +93,8 @@ class Summary(_Model):
     max_abs_difference: Value
     groups_compared: list[str]
     groups_excluded: dict[str, Reason]
+    lowest_group: str | None = None
+    highest_group: str | None = None
 
 
 class GroupTable(_Model):
@@ -133,6 +135,9 @@ class Finding(_Model):
     ci_high: float | None = None
     threshold: dict[str, float]
     threshold_text: str
+    compared_to: str | None = Field(
+        default=None, description="The group(s) the value is measured against, if any"
+    )
     n: int | None
     severity: Severity
     verdict: Verdict

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # WeasyPrint (the PDF renderer) needs Pango, fontconfig and HarfBuzz-Subset from the system, and
-# the venv needs ensurepip; pdftoppm previews PDFs. Install what is missing from
-# Debian's packages when they are missing and we may (root, apt-get); otherwise say what to do.
+# the venv needs ensurepip. Install what is missing from Debian's packages when we may (root, apt-get); otherwise say what to do.
 set -euo pipefail
 have_lib() { "${PYTHON:-python3}" -c "import ctypes.util, sys; sys.exit(0 if ctypes.util.find_library('$1') else 1)"; }
 need=()
@@ -9,7 +8,6 @@ have_lib pango-1.0 || need+=(libpango-1.0-0)
 have_lib pangoft2-1.0 || need+=(libpangoft2-1.0-0)
 have_lib fontconfig || need+=(fontconfig)
 have_lib harfbuzz-subset || need+=(libharfbuzz-subset0)
-command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 # Debian's own python3 ships venv's ensurepip separately.
 "${PYTHON:-python3}" -c "import ensurepip" >/dev/null 2>&1 || need+=("python3-venv")
 [ ${#need[@]} -eq 0 ] && exit 0

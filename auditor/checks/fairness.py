@@ -121,6 +121,8 @@ def _summary(
         max_abs_difference=Value(value=high - low),
         groups_compared=compared,
         groups_excluded=excluded,
+        lowest_group=compared[int(np.argmin(picked))],
+        highest_group=compared[int(np.argmax(picked))],
     )
 
 

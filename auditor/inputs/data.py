@@ -71,5 +71,5 @@ def require_columns(frame: pd.DataFrame, columns: dict[str, str | None]) -> None
         problems.append(f"{option} '{column}' is not a column of the data.{hint}")
     if problems:
         shown = ", ".join(repr(c) for c in list(frame.columns)[:20])
-        more = ", ..." if len(frame.columns) > 20 else ""
+        more = f" and {len(frame.columns) - 20} more" if len(frame.columns) > 20 else ""
         raise InputError(" ".join(problems) + f" Columns: {shown}{more}.")

@@ -48,12 +48,18 @@ def evaluate_policy(policy: Policy, results: list[CheckResult]) -> list[Finding]
 
 
 def _judge_table(rule: Rule, metric: str, table: GroupTable, min_n: int) -> Iterator[Finding]:
+    summary = table.summaries[metric]
     if rule.measure in _SUMMARY:
-        summary = table.summaries[metric]
         value: Value = getattr(summary, rule.measure)
         n = sum(row.n for row in table.rows if row.group in summary.groups_compared)
-        yield _judge(rule, table.attribute, None, value, n)
+        between = None
+        if summary.lowest_group and summary.highest_group:
+            between = f"lowest {summary.lowest_group}, highest {summary.highest_group}"
+        yield _judge(rule, table.attribute, None, value, n, between)
         return
+    compared_to = table.reference if rule.measure in _TO_REFERENCE else None
+    if rule.measure == "ratio_to_highest":
+        compared_to = summary.highest_group
     for row in table.rows:
         if rule.measure in _TO_REFERENCE and row.group == table.reference:
             continue  # the reference is not compared with itself
@@ -61,11 +67,16 @@ def _judge_table(rule: Rule, metric: str, table: GroupTable, min_n: int) -> Iter
         if row.n < min_n:
             yield _insufficient(rule, table.attribute, row.group, cell, row.n, min_n)
             continue
-        yield _judge(rule, table.attribute, row.group, cell, row.n)
+        yield _judge(rule, table.attribute, row.group, cell, row.n, compared_to)
 
 
 def _judge(
-    rule: Rule, attribute: str | None, group: str | None, value: Value, n: int | None
+    rule: Rule,
+    attribute: str | None,
+    group: str | None,
+    value: Value,
+    n: int | None,
+    compared_to: str | None = None,
 ) -> Finding:
     if value.value is None:
         reason = value.reason or Reason.NOT_AVAILABLE
@@ -82,12 +93,15 @@ def _judge(
     failed = rule.threshold.violated_by(value.value)
     what = _MEASURE_TEXT[rule.measure]
     label = CHECKS[rule.check].label + (f", {what}" if what else "")
+    if compared_to:
+        label += f" ({compared_to})"
     relation = "outside" if failed else "within"
     message = (
-        f"{group or attribute or 'overall'}: {label} = {value.value:.3f}, {relation} "
+        f"{group or attribute or 'all rows'}: {label} = {value.value:.3f}, {relation} "
         f"{rule.threshold.as_text()}" + (f" (n={n:,})" if n is not None else "")
     )
-    return _finding(rule, attribute, group, value, n, "fail" if failed else "pass", None, message)
+    verdict = "fail" if failed else "pass"
+    return _finding(rule, attribute, group, value, n, verdict, None, message, compared_to)
 
 
 def _insufficient(
@@ -95,7 +109,9 @@ def _insufficient(
 ) -> Finding:
     """A group too small to judge: its value is shown for information, never judged."""
     reason = Reason.EMPTY_GROUP if n == 0 else Reason.BELOW_MIN_GROUP_SIZE
-    message = f"{group}: {n:,} rows, fewer than min_group_size {min_n}; not judged"
+    message = f"{group}: {n:,} rows, fewer than the policy's min_group_size of {min_n}; not judged"
+    if n > 0 and value.value is None and value.reason is not None:
+        message += f" (and the value is undefined: {REASON_TEXT[value.reason]})"
     shown = value if value.value is not None else None
     return _finding(rule, attribute, group, shown, n, "insufficient_data", reason, message)
 
@@ -109,6 +125,7 @@ def _finding(
     verdict: str,
     reason: Reason | None,
     message: str,
+    compared_to: str | None = None,
 ) -> Finding:
     return Finding.model_validate(
         {
@@ -122,6 +139,7 @@ def _finding(
             "ci_high": value.ci_high if value is not None else None,
             "threshold": rule.threshold.as_dict(),
             "threshold_text": rule.threshold.as_text(),
+            "compared_to": compared_to,
             "n": n,
             "severity": rule.severity,
             "verdict": verdict,

@@ -25,6 +25,8 @@ def print_summary(result: AuditResult, written: Mapping[str, Path]) -> None:
     from rich.table import Table
 
     console = Console(highlight=False)
+    if not console.is_terminal:  # piped or in CI: rich would wrap at 80 columns
+        console = Console(highlight=False, width=160)
     counts = {v: sum(f.verdict == v for f in result.findings) for v in _SYMBOL}
     style = _VERDICT_STYLE[result.verdict]
     console.print(
@@ -41,10 +43,10 @@ def print_summary(result: AuditResult, written: Mapping[str, Path]) -> None:
             table.add_row(
                 f"{_SYMBOL[f.verdict]} ({f.severity})",
                 f.rule_id,
-                f.group or f.attribute or "overall",
-                "—" if f.value is None else f"{f.value:.3f}",
+                f.group or f.attribute or "all rows",
+                "–" if f.value is None else f"{f.value:.3f}",
                 f.threshold_text,
-                "" if f.n is None else f"{f.n:,}",
+                "–" if f.n is None else f"{f.n:,}",
                 style="red" if f.verdict in ("fail", "error") and f.severity == "error" else None,
             )
         console.print(table, markup=False)

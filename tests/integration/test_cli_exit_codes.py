@@ -52,7 +52,6 @@ def test_fail_on_warning_turns_warnings_into_a_failure(decisions_csv: Path, tmp_
         (["--format", "html,docx"], "unknown format(s) ['docx']"),
         (["--model", SAMPLE_MODEL], "either --model or --prediction, not both"),
         (["--reference", "sex"], "write it as COLUMN=VALUE"),
-        (["--reference", "sex=robot"], "'robot' is not a value of 'sex'"),
         (["--quiet", "--json"], "cannot be used together"),
         (["--colour", "red"], "No such option '--colour'"),
     ],
@@ -92,6 +91,12 @@ def test_exit_3_for_rejected_input(
     done = run_cli("audit", *args, "--out", tmp_path, "--format", "json", cwd=tmp_path)
     assert done.returncode == 3, done.stdout + done.stderr
     assert "InputError" in done.stderr and message in done.stderr
+
+
+def test_exit_3_for_a_reference_group_the_data_lacks(decisions_csv: Path, tmp_path: Path) -> None:
+    done = run_cli("audit", *decisions_args(decisions_csv, "sex"), "--reference", "sex=robot")
+    assert done.returncode == 3
+    assert "'robot' is not a value of 'sex'. Values: ['female', 'male']" in done.stderr
 
 
 def test_exit_3_for_a_pickle_and_success_with_allow_pickle(tmp_path: Path) -> None:
