@@ -22,6 +22,7 @@ from auditor.provenance import build_provenance
 from auditor.results import (
     AuditResult,
     AuditSetup,
+    Definition,
     Finding,
     ModelInfo,
     PolicySummary,
@@ -133,6 +134,16 @@ def audit(
         checks=results,
         findings=findings,
         notes=notes,
+        definitions=[
+            Definition(
+                check=spec.name,
+                label=spec.label,
+                definition=spec.definition,
+                undefined_when=spec.undefined_when,
+            )
+            for spec in CHECKS.values()
+            if spec.family == "fairness"
+        ],
         provenance=provenance,
     )
 

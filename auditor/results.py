@@ -197,6 +197,15 @@ class Provenance(_Model):
     seed: int
 
 
+class Definition(_Model):
+    """What a measured quantity means, carried in the result so every report says the same."""
+
+    check: str
+    label: str
+    definition: str
+    undefined_when: str
+
+
 class AuditResult(_Model):
     """The whole audit: the one object every report format is rendered from."""
 
@@ -208,6 +217,7 @@ class AuditResult(_Model):
     checks: list[CheckResult]
     findings: list[Finding]
     notes: list[str]
+    definitions: list[Definition] = Field(default_factory=list)
     provenance: Provenance
 
     def to_json(self) -> str:

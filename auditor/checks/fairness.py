@@ -16,6 +16,7 @@ from auditor.checks.registry import GROUP_MEASURES, CheckSpec, register_check, r
 from auditor.context import AuditContext
 from auditor.groups import Grouping
 from auditor.results import (
+    REASON_TEXT,
     CheckResult,
     GroupRow,
     GroupTable,
@@ -211,6 +212,7 @@ for _spec in [*RATES.values(), favorable_spec("favorable")]:
             metric=_spec.name,
             label=_spec.label,
             definition=_spec.definition,
+            undefined_when=REASON_TEXT[Reason(_spec.undefined_reason)],
             measures=GROUP_MEASURES,
         )
     )

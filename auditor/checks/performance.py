@@ -6,7 +6,7 @@ import numpy as np
 
 from auditor.checks.registry import OVERALL_MEASURES, CheckSpec, register_check, register_family
 from auditor.context import AuditContext
-from auditor.results import CheckResult, Reason, Value
+from auditor.results import REASON_TEXT, CheckResult, Reason, Value
 from auditor.stats.confusion import RATES, grouped_confusion, rate
 from auditor.stats.intervals import kish_effective_n, wilson_interval
 
@@ -52,6 +52,7 @@ for _name in OVERALL_METRICS:
             metric=_name,
             label=f"Overall {RATES[_name].label.lower()}",
             definition=RATES[_name].definition.replace("of the group", "of all rows"),
+            undefined_when=REASON_TEXT[Reason(RATES[_name].undefined_reason)],
             measures=OVERALL_MEASURES,
         )
     )

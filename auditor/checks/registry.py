@@ -25,6 +25,7 @@ class CheckSpec:
     metric: str
     label: str
     definition: str
+    undefined_when: str
     measures: tuple[str, ...]
 
 

@@ -55,7 +55,12 @@ _REFERENCE_RULES = {"user": "chosen by the user", "largest_group": "largest grou
 
 
 def _group_table(
-    table: GroupTable, index: int, wanted: tuple[str, ...], *, with_chart: bool
+    table: GroupTable,
+    index: int,
+    wanted: tuple[str, ...],
+    *,
+    min_group_size: int,
+    with_chart: bool,
 ) -> GroupTableView:
     keys = [k for k in wanted if any(k in row.metrics for row in table.rows)]
     notes = Footnotes()
@@ -74,7 +79,8 @@ def _group_table(
                 ratio_cell = notes.mark(number(ratio.value, ratio.reason))
             cells.append(MetricCellView(notes.mark(value_cell(metric.value)), ratio_cell))
         is_ref = row.group == table.reference
-        rows.append(GroupRowView(row.group, is_ref, count(row.n), tuple(cells)))
+        too_small = row.n < min_group_size
+        rows.append(GroupRowView(row.group, is_ref, too_small, count(row.n), tuple(cells)))
     hidden = len(table.rows) - len(rows)
     more = f"… and {hidden:,} more groups (all groups are in audit.json)." if hidden > 0 else ""
     summaries: list[SummaryRow] = []
@@ -128,6 +134,7 @@ def _finding_row(finding: Finding) -> FindingRow:
         check=f"{finding.check} · {finding.measure.replace('_', ' ')}",
         attribute=finding.attribute or "all rows",
         group=finding.group or "–",
+        compared_to=finding.compared_to or "",
         value=cell,
         threshold=finding.threshold_text,
         n=count(finding.n),
@@ -135,6 +142,13 @@ def _finding_row(finding: Finding) -> FindingRow:
         verdict=badge(finding.verdict),
         message=finding.message,
     )
+
+
+def _why_excluded(finding: Finding) -> str:
+    """The finding's own words when they carry n and the limit, else the reason's text."""
+    if finding.reason is Reason.BELOW_MIN_GROUP_SIZE:
+        return finding.message.split(": ", 1)[-1]
+    return reason_text(finding.reason)
 
 
 def _sorted(findings: list[Finding]) -> list[Finding]:
@@ -159,16 +173,23 @@ def _summary(result: AuditResult) -> tuple[str, tuple[str, ...]]:
     if counts["error"]:
         text += f"; {counts['error']:,} could not be evaluated because of an error"
     text += "."
-    failed: dict[str, list[str]] = {}
+    failed: dict[tuple[str, str], list[str]] = {}
     for f in _sorted(result.findings):
         if f.verdict == "fail":
-            failed.setdefault(f.rule_id, []).append(f.group or f.attribute or "all rows")
+            key = (f.rule_id, f.severity)
+            failed.setdefault(key, []).append(f.group or f.attribute or "all rows")
+    floor = _SEVERITY_ORDER[result.fail_on]
     lines = []
-    for rule, groups in failed.items():
+    for (rule, severity), groups in failed.items():
         shown = ", ".join(groups[:5]) + (
             f" and {len(groups) - 5:,} more" if len(groups) > 5 else ""
         )
-        lines.append(f"Rule '{rule}' failed for {shown}.")
+        effect = (
+            "this fails the audit"
+            if _SEVERITY_ORDER[severity] <= floor
+            else f"a {severity}: reported, but the audit fails only on severity {result.fail_on}"
+        )
+        lines.append(f"Rule '{rule}' failed for {shown} ({effect}).")
     if not failed:
         text += " No rule failed for any group."
     return text, tuple(lines)
@@ -198,14 +219,27 @@ def _setup_facts(result: AuditResult) -> tuple[Fact, ...]:
             f"Positive label '{s.pos_label}' = {outcome} outcome for the person; "
             f"other label '{s.other_label}'",
         ),
-        Fact("Sensitive attributes", ", ".join(s.sensitive) or "none"),
-        Fact("Missing values", "kept as their own group" if s.missing_as_group else "excluded"),
+        Fact(
+            "Sensitive attributes",
+            ", ".join(s.sensitive) + (" and their intersection" if len(s.sensitive) > 1 else ""),
+        ),
+        Fact(
+            "Missing sensitive values",
+            "audited as their own group '(missing)'"
+            if s.missing_as_group
+            else "none (the audit refuses data with missing sensitive values)",
+        ),
     ]
     for role, column in (("Prediction", s.prediction), ("Score", s.score), ("Weight", s.weight)):
         if column:
             facts.append(Fact(f"{role} column", column))
     if s.ignored_columns:
-        facts.append(Fact("Ignored columns", ", ".join(s.ignored_columns[:MAX_LIST_ITEMS])))
+        facts.append(
+            Fact(
+                "Columns the model does not use",
+                ", ".join(s.ignored_columns[:MAX_LIST_ITEMS]),
+            )
+        )
     for check in result.checks:
         for table in check.tables if check.family == "fairness" else ():
             rule = _REFERENCE_RULES.get(table.reference_rule, table.reference_rule)
@@ -226,7 +260,12 @@ def _model_facts(result: AuditResult) -> tuple[Fact, ...]:
         Fact("Model file", m.path or "in-memory model", mono=bool(m.path)),
         Fact("Format", m.format),
         Fact("Class", m.class_name),
-        Fact("Decision threshold", number(m.threshold).text if m.threshold is not None else "–"),
+        Fact(
+            "Decision threshold",
+            f"score ≥ {number(m.threshold).text} is predicted positive"
+            if m.threshold is not None
+            else "the model's own predict()",
+        ),
         Fact("Features", f"{len(m.features):,}" + (f": {features}" if features else "")),
     ]
     return tuple(facts)
@@ -320,6 +359,7 @@ def build_context(result: AuditResult, *, with_charts: bool = True) -> ReportCon
     if result.setup.positive_outcome == "adverse":  # the favourable rate is then 1 - selection
         wanted = ("favorable_rate", *TABLE_METRICS)
     confidence = result.policy.settings.get("confidence", 0.95)
+    min_n = int(result.policy.settings.get("min_group_size", 1))
     model = result.setup.model
     return ReportContext(
         title=f"Fairness audit of {subject}",
@@ -344,7 +384,7 @@ def build_context(result: AuditResult, *, with_charts: bool = True) -> ReportCon
             Counter(badge(f.verdict).word for f in ordered[MAX_FINDING_ROWS:]), "findings"
         ),
         excluded=tuple(
-            Fact(f"{f.rule_id} · {f.group or f.attribute or 'all rows'}", reason_text(f.reason))
+            Fact(f"{f.rule_id} · {f.group or f.attribute or 'all rows'}", _why_excluded(f))
             for f in insufficient[:MAX_LIST_ITEMS]
         ),
         excluded_more=_more(
@@ -352,10 +392,13 @@ def build_context(result: AuditResult, *, with_charts: bool = True) -> ReportCon
         ),
         performance=_performance(result),
         group_tables=tuple(
-            _group_table(t, i, wanted, with_chart=with_charts) for i, t in enumerate(tables, 1)
+            _group_table(t, i, wanted, min_group_size=min_n, with_chart=with_charts)
+            for i, t in enumerate(tables, 1)
         ),
         notes=tuple(result.notes),
         confidence=f"{confidence:.0%}" if isinstance(confidence, float) else str(confidence),
+        min_group_size=min_n,
+        definitions=tuple(result.definitions),
         policy_settings=tuple(Fact(k, str(v)) for k, v in sorted(result.policy.settings.items())),
         rules=_rules(result),
         provenance=_provenance(result),

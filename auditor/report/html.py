@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from auditor.report.context import ReportContext, build_context
 from auditor.resources import templates_dir
@@ -19,9 +20,15 @@ TEMPLATE = "report.html.j2"
 
 
 @lru_cache(maxsize=1)
+def word_breaks(text: str) -> Markup:
+    """Escape ``text`` and allow line breaks after '.' and '_' in long identifiers."""
+    escaped = escape(text)
+    return Markup(escaped.replace(".", Markup(".<wbr>")).replace("_", Markup("_<wbr>")))
+
+
 def environment() -> Environment:
     """Return the jinja2 environment of the report templates (autoescape always on)."""
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(templates_dir()),
         # On for .html.j2 and for anything else too: the report has no template whose output
         # should not be HTML-escaped.
@@ -35,6 +42,8 @@ def environment() -> Environment:
         lstrip_blocks=False,
         keep_trailing_newline=True,
     )
+    env.filters["wbr"] = word_breaks
+    return env
 
 
 def render_context(context: ReportContext) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from auditor.report.charts import Chart
+from auditor.results import Definition
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class FindingRow:
     check: str
     attribute: str
     group: str
+    compared_to: str
     value: Cell
     threshold: str
     n: str
@@ -66,6 +68,7 @@ class GroupRowView:
 
     group: str
     is_reference: bool
+    too_small: bool
     n: str
     cells: tuple[MetricCellView, ...]
 
@@ -135,6 +138,8 @@ class ReportContext:
     group_tables: tuple[GroupTableView, ...]
     notes: tuple[str, ...]
     confidence: str
+    min_group_size: int
+    definitions: tuple[Definition, ...]
     policy_settings: tuple[Fact, ...]
     rules: tuple[RuleView, ...]
     provenance: tuple[Fact, ...]

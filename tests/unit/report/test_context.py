@@ -51,8 +51,10 @@ def test_summary_counts_findings_and_names_failed_groups(context: ReportContext)
     assert "3 failed (2 of severity error, 1 of severity warning), 2 passed" in context.summary
     assert "2 could not be judged for lack of data" in context.summary
     assert context.failed_lines[0] == (
-        "Rule 'adverse-impact' failed for age_group=<25, sex=female."
+        "Rule 'adverse-impact' failed for age_group=<25, sex=female (this fails the audit)."
     )
+    warning = next(line for line in context.failed_lines if "(a warning" in line)
+    assert "reported, but the audit fails only on severity error" in warning
 
 
 def test_findings_are_sorted_failures_first(context: ReportContext) -> None:
