@@ -16,8 +16,8 @@ __all__ = ["AuditResult", "audit", "load_policy"]
 
 if TYPE_CHECKING:
     from auditor.api import audit
+    from auditor.audit_result import AuditResult
     from auditor.policy import load_policy
-    from auditor.results import AuditResult
 
 
 def __getattr__(name: str) -> Any:
@@ -30,7 +30,7 @@ def __getattr__(name: str) -> Any:
 
         return load_policy
     if name == "AuditResult":
-        from auditor.results import AuditResult
+        from auditor.audit_result import AuditResult
 
         return AuditResult
     raise AttributeError(f"module 'auditor' has no attribute {name!r}")

@@ -5,22 +5,30 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
+from auditor.audit_result import AuditResult
 from auditor.checks import run_families
 from auditor.checks.registry import CHECKS
 from auditor.errors import UsageError
 from auditor.inputs.data import read_table
+from auditor.inputs.in_memory import (
+    SensitiveInput,
+    as_frame,
+    attach_sensitive,
+    in_memory_model,
+    model_params,
+)
 from auditor.inputs.labels import label_text
 from auditor.inputs.model_files import LoadedModel, load_model_file
+from auditor.observers import AUDIT_OBSERVERS
 from auditor.policy import evaluate_policy, load_policy
 from auditor.policy.load import LoadedPolicy
 from auditor.prepare import AuditRequest, PredictionInput, Prepared, prepare
 from auditor.provenance import build_provenance
 from auditor.results import (
-    AuditResult,
     AuditSetup,
     Definition,
     Finding,
@@ -33,11 +41,12 @@ _SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 def audit(
-    data: str | Path | pd.DataFrame,
+    data: str | Path | pd.DataFrame | Any,
     *,
     target: str,
-    sensitive: str | Sequence[str],
-    model: str | Path | None = None,
+    sensitive: SensitiveInput | None = None,
+    sensitive_features: SensitiveInput | None = None,
+    model: str | Path | Any | None = None,
     prediction: PredictionInput | None = None,
     score: str | None = None,
     weight: str | None = None,
@@ -57,9 +66,19 @@ def audit(
 
     Parameters
     ----------
-    data : path or DataFrame
-        CSV or Parquet file, or a DataFrame, holding the target, the sensitive columns and
-        (decisions mode) the prediction column or (model mode) the model's features.
+    data : path, DataFrame or pyarrow Table
+        CSV or Parquet file, or a table in memory, holding the target, the sensitive columns
+        and (decisions mode) the prediction column or (model mode) the model's features.
+    sensitive, sensitive_features : column name(s), Series or DataFrame
+        The attributes to compare groups of (``sensitive_features`` is fairlearn's name for
+        the same thing). A Series or DataFrame must share the data's index.
+    model : path or fitted model, optional
+        A model file (skops, LightGBM, XGBoost; pickle only with ``allow_pickle``) or a model
+        object in memory: a scikit-learn estimator or Pipeline, a LightGBM/XGBoost classifier
+        or booster. It is used where it is, never pickled or written to disk.
+    prediction : column name, array or Series, optional
+        Recorded decisions instead of a model. An array must follow the data's row order; a
+        Series must share the data's index.
     pos_label : optional
         The positive class that the rates count. Required unless the target is {0, 1},
         {-1, 1} or {False, True}.
@@ -70,13 +89,12 @@ def audit(
 
     Returns
     -------
-    AuditResult
+    AuditRecord
         Measurements, findings and provenance; ``verdict`` is 'passed', 'failed' or
         'inconclusive'.
     """
     if fail_on not in _SEVERITY_RANK:
         raise UsageError(f"fail_on must be 'error' or 'warning', got {fail_on!r}.")
-    sensitive_list = [sensitive] if isinstance(sensitive, str) else list(sensitive)
     loaded_policy = load_policy(policy)
     settings = loaded_policy.policy.settings
     notes: list[str] = []
@@ -87,9 +105,15 @@ def audit(
             "adverse to the person; favourable was assumed (pass --positive-outcome adverse if "
             "the positive label is a harm, such as being flagged as high risk)."
         )
-    data_path = None if isinstance(data, pd.DataFrame) else Path(data)
-    frame = data if isinstance(data, pd.DataFrame) else read_table(data)
-    loaded_model = load_model_file(model, allow_pickle=allow_pickle) if model is not None else None
+    data_path = Path(data) if isinstance(data, str | Path) else None
+    frame = read_table(data_path) if data_path is not None else as_frame(data)
+    frame, sensitive_list = attach_sensitive(frame, sensitive, sensitive_features)
+    model_path = Path(model) if isinstance(model, str | Path) else None
+    loaded_model = None
+    if model_path is not None:
+        loaded_model = load_model_file(model_path, allow_pickle=allow_pickle)
+    elif model is not None:
+        loaded_model = in_memory_model(model)
     request = AuditRequest(
         target=target,
         sensitive=sensitive_list,
@@ -121,12 +145,12 @@ def audit(
     if data_path is None:
         extra_hashes["data"] = _frame_digest(frame)
     provenance = build_provenance(
-        {"data": data_path, "model": model, **_policy_files(loaded_policy)},
+        {"data": data_path, "model": model_path, **_policy_files(loaded_policy)},
         extra_hashes=extra_hashes,
         command=command,
         seed=seed,
     )
-    return AuditResult(
+    result = AuditResult(
         verdict=overall_verdict(findings, fail_on, settings.inconclusive_blocks),
         fail_on=fail_on,
         setup=_setup(request, prepared, frame, data_path, loaded_model, outcome),
@@ -146,6 +170,9 @@ def audit(
         ],
         provenance=provenance,
     )
+    for observer in AUDIT_OBSERVERS:
+        observer(result)
+    return result
 
 
 def overall_verdict(
@@ -185,6 +212,7 @@ def _setup(
     output = prepared.model_output
     model_info = None
     if loaded_model is not None and output is not None:
+        params, params_sha256 = model_params(loaded_model.estimator)
         model_info = ModelInfo(
             path=loaded_model.path,
             format=loaded_model.format,
@@ -192,6 +220,8 @@ def _setup(
             pickle_loaded=loaded_model.pickle_loaded,
             threshold=output.threshold,
             features=output.features,
+            params=params,
+            params_sha256=params_sha256,
         )
     labels = prepared.context.labels
     return AuditSetup(

@@ -186,12 +186,12 @@ def render(audit_json: Path, formats: str, out: Path | None) -> None:
 
     from auditor.errors import InputError
     from auditor.report import write_reports
-    from auditor.results import SCHEMA_VERSION, AuditResult
+    from auditor.results import SCHEMA_VERSION, AuditRecord
 
     if not audit_json.is_file():
         raise InputError(f"'{audit_json}' does not exist.")
     try:
-        result = AuditResult.from_json(audit_json.read_text(encoding="utf-8"))
+        result = AuditRecord.from_json(audit_json.read_text(encoding="utf-8"))
     except ValidationError as exc:
         raise InputError(
             f"'{audit_json}' is not an audit.json of schema {SCHEMA_VERSION}: "

@@ -3,15 +3,16 @@
 These are pydantic models so that ``audit.json`` round-trips exactly and its JSON Schema
 (``auditor/schema/audit.schema.json``) is generated from the same classes the code uses.
 Checks produce :class:`CheckResult`; the policy produces :class:`Finding`; the engine wraps
-both into :class:`AuditResult`. Renderers read an :class:`AuditResult` and nothing else.
+both into :class:`AuditRecord` (the data of ``audit.json``; ``auditor.AuditResult`` adds the
+Python conveniences on top). Renderers read an :class:`AuditRecord` and nothing else.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = "1.0"
 
@@ -151,6 +152,30 @@ class Finding(_Model):
         return self.verdict in ("fail", "error")
 
 
+class FindingList(list[Finding]):
+    """The findings of an audit, filterable: ``result.findings.failed().by_rule("x")``."""
+
+    def failed(self) -> FindingList:
+        """Findings that failed their rule or could not be evaluated (any severity)."""
+        return FindingList(f for f in self if f.verdict in ("fail", "error"))
+
+    def insufficient(self) -> FindingList:
+        """Findings not judged for lack of data."""
+        return FindingList(f for f in self if f.verdict == "insufficient_data")
+
+    def by_rule(self, rule_id: str) -> FindingList:
+        """Findings of one rule of the policy."""
+        return FindingList(f for f in self if f.rule_id == rule_id)
+
+    def by_severity(self, severity: Severity) -> FindingList:
+        """Findings of rules at one severity."""
+        return FindingList(f for f in self if f.severity == severity)
+
+    def by_attribute(self, attribute: str) -> FindingList:
+        """Findings about the groups of one attribute (or intersection, 'sex & race')."""
+        return FindingList(f for f in self if f.attribute == attribute)
+
+
 class ModelInfo(_Model):
     path: str | None
     format: str
@@ -158,6 +183,12 @@ class ModelInfo(_Model):
     pickle_loaded: bool = False
     threshold: float | None = None
     features: list[str] = Field(default_factory=list)
+    params: dict[str, str] = Field(
+        default_factory=dict, description="The estimator's parameters (get_params), as text"
+    )
+    params_sha256: str | None = Field(
+        default=None, description="SHA-256 of the parameters, for in-memory models"
+    )
 
 
 class AuditSetup(_Model):
@@ -206,7 +237,7 @@ class Definition(_Model):
     undefined_when: str
 
 
-class AuditResult(_Model):
+class AuditRecord(_Model):
     """The whole audit: the one object every report format is rendered from."""
 
     schema_version: str = SCHEMA_VERSION
@@ -215,7 +246,7 @@ class AuditResult(_Model):
     setup: AuditSetup
     policy: PolicySummary
     checks: list[CheckResult]
-    findings: list[Finding]
+    findings: Annotated[list[Finding], AfterValidator(FindingList)]
     notes: list[str]
     definitions: list[Definition] = Field(default_factory=list)
     provenance: Provenance
@@ -228,5 +259,5 @@ class AuditResult(_Model):
         return json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
 
     @classmethod
-    def from_json(cls, text: str) -> AuditResult:
+    def from_json(cls, text: str) -> Self:
         return cls.model_validate_json(text)

@@ -53,7 +53,7 @@ class LoadedModel:
 
     estimator: Any
     format: str
-    path: str
+    path: str | None
     pickle_loaded: bool = False
 
 

@@ -1,4 +1,4 @@
-"""Renderers: pure functions of an :class:`~auditor.results.AuditResult`.
+"""Renderers: pure functions of an :class:`~auditor.results.AuditRecord`.
 
 ``render_html`` and ``render_pdf`` give the documents for reviewers; ``write_reports`` writes
 ``audit.json``, ``report.html`` and ``report.pdf`` into a directory. Nothing here computes a
@@ -7,8 +7,14 @@ measurement or a verdict: every number shown is read from the result.
 
 from __future__ import annotations
 
-from auditor.report.html import render_html
+from auditor.report.html import render_html, render_notebook_html
 from auditor.report.pdf import render_pdf
 from auditor.report.write import SUPPORTED_FORMATS, write_reports
 
-__all__ = ["SUPPORTED_FORMATS", "render_html", "render_pdf", "write_reports"]
+__all__ = [
+    "SUPPORTED_FORMATS",
+    "render_html",
+    "render_notebook_html",
+    "render_pdf",
+    "write_reports",
+]

@@ -1,4 +1,4 @@
-"""The report's view model: an :class:`AuditResult` turned into formatted, display-ready text.
+"""The report's view model: an :class:`AuditRecord` turned into formatted, display-ready text.
 
 Templates only lay out what is built here, and this module only formats what the result holds:
 nothing is measured or judged. Numbers are formatted in one place (rates and ratios with 3
@@ -35,7 +35,7 @@ from auditor.report.view import (
     RuleView,
     SummaryRow,
 )
-from auditor.results import AuditResult, Finding, GroupTable, Reason
+from auditor.results import AuditRecord, Finding, GroupTable, Reason
 
 MAX_GROUP_ROWS = 50
 MAX_FINDING_ROWS = 100
@@ -159,7 +159,7 @@ def _sorted(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=key)
 
 
-def _summary(result: AuditResult) -> tuple[str, tuple[str, ...]]:
+def _summary(result: AuditRecord) -> tuple[str, tuple[str, ...]]:
     counts = Counter(f.verdict for f in result.findings)
     words = badge(result.verdict).word
     severities = Counter(f.severity for f in result.findings if f.verdict == "fail")
@@ -205,7 +205,7 @@ def _when(created: str) -> tuple[str, str]:
     return moment.date().isoformat(), moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _setup_facts(result: AuditResult) -> tuple[Fact, ...]:
+def _setup_facts(result: AuditRecord) -> tuple[Fact, ...]:
     s = result.setup
     outcome = "favourable" if s.positive_outcome == "favorable" else "adverse"
     mode = "a model's predictions" if s.mode == "model" else "recorded decisions"
@@ -249,7 +249,7 @@ def _setup_facts(result: AuditResult) -> tuple[Fact, ...]:
     return tuple(facts)
 
 
-def _model_facts(result: AuditResult) -> tuple[Fact, ...]:
+def _model_facts(result: AuditRecord) -> tuple[Fact, ...]:
     m = result.setup.model
     if m is None:
         return ()
@@ -271,7 +271,7 @@ def _model_facts(result: AuditResult) -> tuple[Fact, ...]:
     return tuple(facts)
 
 
-def _rules(result: AuditResult) -> tuple[RuleView, ...]:
+def _rules(result: AuditRecord) -> tuple[RuleView, ...]:
     views = []
     for rule in result.policy.rules:
         threshold = rule.get("threshold")
@@ -305,7 +305,7 @@ def _more(hidden: Counter[str], what: str) -> str:
     return f"… and {hidden.total():,} more {what} ({parts}), all in audit.json."
 
 
-def _performance(result: AuditResult) -> tuple[Fact, ...]:
+def _performance(result: AuditRecord) -> tuple[Fact, ...]:
     facts = []
     for check in result.checks:
         if check.family != "performance":
@@ -317,7 +317,7 @@ def _performance(result: AuditResult) -> tuple[Fact, ...]:
     return tuple(facts)
 
 
-def _provenance(result: AuditResult) -> tuple[Fact, ...]:
+def _provenance(result: AuditRecord) -> tuple[Fact, ...]:
     p = result.provenance
     return (
         Fact("Created", p.created),
@@ -330,7 +330,7 @@ def _provenance(result: AuditResult) -> tuple[Fact, ...]:
     )
 
 
-def _subject(result: AuditResult) -> tuple[str, str, str]:
+def _subject(result: AuditRecord) -> tuple[str, str, str]:
     """(kind, subject, data name): what the report's title and running header name."""
     model, data_path, rows = result.setup.model, result.setup.data_path, result.setup.rows
     data = f"{PurePath(data_path).name if data_path else 'in-memory data'} ({count(rows)} rows)"
@@ -339,12 +339,12 @@ def _subject(result: AuditResult) -> tuple[str, str, str]:
     return "Decisions", PurePath(data_path).name if data_path else "in-memory data", data
 
 
-def build_context(result: AuditResult, *, with_charts: bool = True) -> ReportContext:
+def build_context(result: AuditRecord, *, with_charts: bool = True) -> ReportContext:
     """Build the report's view model from an audit result.
 
     Parameters
     ----------
-    result : AuditResult
+    result : AuditRecord
         The audit; only its fields are read, nothing is recomputed.
     with_charts : bool, default True
         Draw the group charts (formats without images can skip the cost).

@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from auditor.report.context import ReportContext, build_context
 from auditor.resources import templates_dir
-from auditor.results import AuditResult
+from auditor.results import AuditRecord
 
 TEMPLATE = "report.html.j2"
 
@@ -51,12 +51,12 @@ def render_context(context: ReportContext) -> str:
     return environment().get_template(TEMPLATE).render(r=context)
 
 
-def render_html(result: AuditResult) -> str:
+def render_html(result: AuditRecord) -> str:
     """Render the audit result as one self-contained HTML document.
 
     Parameters
     ----------
-    result : AuditResult
+    result : AuditRecord
         The audit to show; nothing is computed from raw data.
 
     Returns
@@ -65,3 +65,14 @@ def render_html(result: AuditResult) -> str:
         The HTML page; the same result always gives the same text.
     """
     return render_context(build_context(result))
+
+
+NOTEBOOK_TEMPLATE = "notebook.html.j2"
+NOTEBOOK_MAX_ROWS = 25
+
+
+def render_notebook_html(result: AuditRecord) -> str:
+    """A compact HTML fragment for notebooks: verdict, summary, failed and undecided findings."""
+    context = build_context(result, with_charts=False)
+    shown = [f for f in context.findings if f.verdict.css != "pass"][:NOTEBOOK_MAX_ROWS]
+    return environment().get_template(NOTEBOOK_TEMPLATE).render(r=context, rows=shown)

@@ -24,7 +24,7 @@ from urllib.request import url2pathname
 from auditor.report.context import build_context
 from auditor.report.html import render_context
 from auditor.resources import templates_dir
-from auditor.results import AuditResult
+from auditor.results import AuditRecord
 
 PDF_STYLESHEET = "report-pdf.css"
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
@@ -167,7 +167,7 @@ def html_to_pdf(html: str, *, created: str = "", fetch: Fetch = fetch_resource) 
     return pdf
 
 
-def render_pdf(result: AuditResult) -> bytes:
+def render_pdf(result: AuditRecord) -> bytes:
     """Render the audit result as a PDF document (A4, page numbers, bundled fonts).
 
     The same result gives byte-identical PDF bytes: dates come from

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from auditor.results import AuditResult, Finding
+from auditor.results import AuditRecord, Finding
 
 _SYMBOL = {"pass": "✔ pass", "fail": "✘ fail", "insufficient_data": "? too few", "error": "! error"}
 _VERDICT_STYLE = {"passed": "bold green", "failed": "bold red", "inconclusive": "bold yellow"}
@@ -19,7 +19,7 @@ def _interesting(findings: list[Finding]) -> list[Finding]:
     return sorted(picked, key=lambda f: (order[f.verdict], rank[f.severity], f.rule_id))
 
 
-def print_summary(result: AuditResult, written: Mapping[str, Path]) -> None:
+def print_summary(result: AuditRecord, written: Mapping[str, Path]) -> None:
     """Print the verdict, a table of the failed and undecided findings, and the files written."""
     from rich.console import Console
     from rich.table import Table

@@ -5,42 +5,42 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from auditor.results import AuditResult
+from auditor.results import AuditRecord
 
 _FILES = {"json": "audit.json", "html": "report.html", "pdf": "report.pdf"}
 SUPPORTED_FORMATS = tuple(_FILES)
 _UNKNOWN = "unknown report format {name!r}; supported formats are {supported}"
 
 
-def _json(result: AuditResult) -> bytes:
+def _json(result: AuditRecord) -> bytes:
     return result.to_json().encode("utf-8")
 
 
-def _html(result: AuditResult) -> bytes:
+def _html(result: AuditRecord) -> bytes:
     from auditor.report.html import render_html
 
     return render_html(result).encode("utf-8")
 
 
-def _pdf(result: AuditResult) -> bytes:
+def _pdf(result: AuditRecord) -> bytes:
     from auditor.report.pdf import render_pdf
 
     return render_pdf(result)
 
 
-_RENDERERS: dict[str, Callable[[AuditResult], bytes]] = {
+_RENDERERS: dict[str, Callable[[AuditRecord], bytes]] = {
     "json": _json,
     "html": _html,
     "pdf": _pdf,
 }
 
 
-def write_reports(result: AuditResult, out_dir: Path, formats: Sequence[str]) -> dict[str, Path]:
+def write_reports(result: AuditRecord, out_dir: Path, formats: Sequence[str]) -> dict[str, Path]:
     """Render ``result`` in each of ``formats`` and write the files into ``out_dir``.
 
     Parameters
     ----------
-    result : AuditResult
+    result : AuditRecord
         The audit to write.
     out_dir : Path
         Directory for the files; created (with its parents) if missing.

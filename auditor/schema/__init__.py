@@ -11,9 +11,9 @@ SCHEMA_PATH = Path(__file__).with_name("audit.schema.json")
 
 def generate_schema() -> dict[str, Any]:
     """The schema as the result classes define it now (``make schema`` writes it)."""
-    from auditor.results import SCHEMA_VERSION, AuditResult
+    from auditor.results import SCHEMA_VERSION, AuditRecord
 
-    schema = AuditResult.model_json_schema(mode="serialization")
+    schema = AuditRecord.model_json_schema(mode="serialization")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"https://auditor.dev/schema/audit-{SCHEMA_VERSION}.json"
     return schema

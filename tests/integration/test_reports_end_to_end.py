@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from auditor import audit
 from auditor.errors import InputError
 from auditor.report import render_html
-from auditor.results import AuditResult
+from auditor.results import AuditRecord
 from auditor.schema import generate_schema, load_schema
 from tests.conftest import audit_args, run_cli
 
@@ -154,4 +154,4 @@ def test_predictions_must_line_up_with_the_data(german: pd.DataFrame) -> None:
 
 def test_round_trip_through_json_is_lossless(demo: Path) -> None:
     text = (demo / "audit.json").read_text()
-    assert AuditResult.from_json(text).to_json() == text
+    assert AuditRecord.from_json(text).to_json() == text

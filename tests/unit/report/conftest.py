@@ -1,4 +1,4 @@
-"""A realistic AuditResult built directly from the pydantic models (no audit is run).
+"""A realistic AuditRecord built directly from the pydantic models (no audit is run).
 
 Two attributes, ``sex`` and ``age_group``, and their intersection; one intersection group has
 no actual positives (undefined true positive rate); findings that fail, pass and have
@@ -13,7 +13,7 @@ import math
 import pytest
 
 from auditor.results import (
-    AuditResult,
+    AuditRecord,
     AuditSetup,
     CheckResult,
     Finding,
@@ -165,7 +165,7 @@ def _finding(
     )
 
 
-def make_result(extra_table: GroupTable | None = None) -> AuditResult:
+def make_result(extra_table: GroupTable | None = None) -> AuditRecord:
     """The fixture audit; ``extra_table`` adds one more fairness table (e.g. 300 groups)."""
     sex = make_table(
         "sex", {"sex=male": (190, 70, 60, 292), "sex=female": (95, 32, 61, 200)}, "sex=male"
@@ -305,7 +305,7 @@ def make_result(extra_table: GroupTable | None = None) -> AuditResult:
             "references": [],
         },
     ]
-    return AuditResult(
+    return AuditRecord(
         verdict="failed",
         fail_on="error",
         setup=AuditSetup(
@@ -362,5 +362,5 @@ def many_groups_table(count: int = 300) -> GroupTable:
 
 
 @pytest.fixture(scope="session")
-def audit_result() -> AuditResult:
+def audit_result() -> AuditRecord:
     return make_result()

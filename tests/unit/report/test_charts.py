@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 from auditor.report.charts import rate_chart
-from auditor.results import AuditResult, GroupTable
+from auditor.results import AuditRecord, GroupTable
 
 from .conftest import make_table, many_groups_table
 
@@ -16,11 +16,11 @@ def _svg(uri: str) -> str:
     return base64.b64decode(uri[len(prefix) :]).decode("utf-8")
 
 
-def _table(audit_result: AuditResult, attribute: str) -> GroupTable:
+def _table(audit_result: AuditRecord, attribute: str) -> GroupTable:
     return next(t for t in audit_result.checks[0].tables if t.attribute == attribute)
 
 
-def test_chart_is_a_reproducible_svg(audit_result: AuditResult) -> None:
+def test_chart_is_a_reproducible_svg(audit_result: AuditRecord) -> None:
     table = _table(audit_result, "sex")
     first = rate_chart(table, label="Selection rate", max_groups=50)
     second = rate_chart(table, label="Selection rate", max_groups=50)
@@ -31,14 +31,14 @@ def test_chart_is_a_reproducible_svg(audit_result: AuditResult) -> None:
     assert "<dc:date>" not in svg
 
 
-def test_alt_text_states_values_and_reference(audit_result: AuditResult) -> None:
+def test_alt_text_states_values_and_reference(audit_result: AuditRecord) -> None:
     chart = rate_chart(_table(audit_result, "sex"), label="Selection rate", max_groups=50)
     assert chart is not None
     assert "Reference group sex=male: 0.425." in chart.alt
     assert "sex=female: 0.327, interval 0.283 to 0.376." in chart.alt
 
 
-def test_hostile_labels_stay_inert_in_the_svg(audit_result: AuditResult) -> None:
+def test_hostile_labels_stay_inert_in_the_svg(audit_result: AuditRecord) -> None:
     chart = rate_chart(_table(audit_result, "age_group"), label="Selection rate", max_groups=50)
     assert chart is not None
     assert "<script" not in _svg(chart.uri).lower()
@@ -60,5 +60,5 @@ def test_long_tables_draw_at_most_max_groups() -> None:
     assert "The first 50 of 60 groups are drawn." in chart.caption
 
 
-def test_no_chart_without_the_metric(audit_result: AuditResult) -> None:
+def test_no_chart_without_the_metric(audit_result: AuditRecord) -> None:
     assert rate_chart(_table(audit_result, "sex"), metric="auc", label="AUC", max_groups=5) is None

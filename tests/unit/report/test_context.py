@@ -8,13 +8,13 @@ import pytest
 
 from auditor.report.context import ReportContext, build_context
 from auditor.report.formatting import badge, number, value_cell
-from auditor.results import REASON_TEXT, AuditResult, Reason, Value
+from auditor.results import REASON_TEXT, AuditRecord, Reason, Value
 
 from .conftest import UNDEFINED_GROUP, make_result
 
 
 @pytest.fixture(scope="module")
-def context(audit_result: AuditResult) -> ReportContext:
+def context(audit_result: AuditRecord) -> ReportContext:
     return build_context(audit_result, with_charts=False)
 
 

@@ -11,7 +11,7 @@ import pytest
 from auditor.report import render_html
 from auditor.report.context import MAX_GROUP_ROWS
 from auditor.report.html import environment
-from auditor.results import REASON_TEXT, AuditResult, Reason
+from auditor.results import REASON_TEXT, AuditRecord, Reason
 
 from .conftest import UNDEFINED_GROUP, make_result, many_groups_table
 
@@ -83,7 +83,7 @@ class _Page(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def html(audit_result: AuditResult) -> str:
+def html(audit_result: AuditRecord) -> str:
     return render_html(audit_result)
 
 
@@ -194,5 +194,5 @@ def test_long_group_table_is_capped_with_a_count() -> None:
     assert "postcode=00049" in html and "postcode=00050" not in html
 
 
-def test_same_result_gives_identical_html(audit_result: AuditResult, html: str) -> None:
+def test_same_result_gives_identical_html(audit_result: AuditRecord, html: str) -> None:
     assert render_html(audit_result) == html

@@ -15,7 +15,7 @@ from auditor.report import render_pdf
 from auditor.report.html import render_html
 from auditor.report.pdf import fetch_resource, html_to_pdf
 from auditor.resources import templates_dir
-from auditor.results import AuditResult
+from auditor.results import AuditRecord
 
 Spy = tuple[Callable[[str], Any], list[tuple[str, str]]]
 
@@ -37,12 +37,12 @@ def _spy() -> Spy:
 
 
 @pytest.fixture(scope="module")
-def pdf(audit_result: AuditResult) -> bytes:
+def pdf(audit_result: AuditRecord) -> bytes:
     return render_pdf(audit_result)
 
 
 @pytest.fixture(scope="module")
-def spied(audit_result: AuditResult) -> tuple[bytes, list[tuple[str, str]]]:
+def spied(audit_result: AuditRecord) -> tuple[bytes, list[tuple[str, str]]]:
     """The same report rendered a second time, with every fetch recorded."""
     fetch, calls = _spy()
     body = html_to_pdf(render_html(audit_result), created="2026-03-01T09:30:00Z", fetch=fetch)

@@ -10,20 +10,21 @@ import auditor.report
 import auditor.report.html
 import auditor.report.pdf
 from auditor.report import write_reports
-from auditor.results import AuditResult
+from auditor.results import AuditRecord
 
 
 def test_public_api() -> None:
     assert set(auditor.report.__all__) == {
         "SUPPORTED_FORMATS",
         "render_html",
+        "render_notebook_html",
         "render_pdf",
         "write_reports",
     }
 
 
 def test_writes_each_format_into_a_new_directory(
-    audit_result: AuditResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    audit_result: AuditRecord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(auditor.report.pdf, "render_pdf", lambda result: b"%PDF-stub")
     monkeypatch.setattr(auditor.report.html, "render_html", lambda result: "<!DOCTYPE html>")
@@ -34,13 +35,13 @@ def test_writes_each_format_into_a_new_directory(
         "html": out / "report.html",
         "pdf": out / "report.pdf",
     }
-    assert AuditResult.from_json((out / "audit.json").read_text()) == audit_result
+    assert AuditRecord.from_json((out / "audit.json").read_text()) == audit_result
     assert (out / "report.html").read_text() == "<!DOCTYPE html>"
     assert (out / "report.pdf").read_bytes() == b"%PDF-stub"
 
 
 def test_unknown_format_is_refused_before_writing(
-    audit_result: AuditResult, tmp_path: Path
+    audit_result: AuditRecord, tmp_path: Path
 ) -> None:
     out = tmp_path / "reports"
     with pytest.raises(ValueError, match=r"'docx'; supported formats are json, html, pdf"):
