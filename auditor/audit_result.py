@@ -111,6 +111,7 @@ class AuditResult(AuditRecord):
 
     def assert_passes(self) -> None:
         """Raise AssertionError naming every finding that keeps the audit from passing."""
+        __tracebackhide__ = True  # pytest shows the caller's line, not this one
         if self.passed:
             return
         lines = [

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = ROOT / "sample_models" / "data" / "german_credit_audit.csv"
 SAMPLE_MODEL = ROOT / "sample_models" / "german_credit_model.skops"
 AUDITOR = Path(sys.executable).with_name("auditor")
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture(scope="session")
