@@ -300,3 +300,17 @@ def test_repr_html_escapes_hostile_values(german: pd.DataFrame) -> None:
 def test_public_api_is_pinned() -> None:
     assert set(auditor.__all__) == {"AuditResult", "audit", "load_policy"}
     assert (ROOT / "auditor" / "py.typed").exists()
+
+
+def test_in_memory_xgboost_classifier(german: pd.DataFrame, no_pickling: None) -> None:
+    import xgboost
+
+    frame = german.assign(good=(german["credit"] == 1).astype(int))
+    clf = xgboost.XGBClassifier(n_estimators=10, max_depth=2, random_state=0)
+    clf.fit(frame[NUMERIC], frame["good"])
+    result = audit(frame, target="good", sensitive="sex", model=clf, positive_outcome="favorable")
+    assert result.setup.model is not None
+    assert result.setup.model.class_name == "xgboost.sklearn.XGBClassifier"
+    assert result.setup.model.features == NUMERIC
+    expected = clf.predict(frame[NUMERIC]).mean()
+    assert result.checks[1].overall["selection_rate"].value == pytest.approx(expected, abs=1e-15)
