@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,7 +28,7 @@ from auditor.observers import AUDIT_OBSERVERS
 from auditor.policy import evaluate_policy, load_policy
 from auditor.policy.load import LoadedPolicy
 from auditor.prepare import AuditRequest, PredictionInput, Prepared, prepare
-from auditor.provenance import build_provenance
+from auditor.provenance import audit_time, build_provenance
 from auditor.results import (
     AuditSetup,
     Definition,
@@ -137,7 +138,10 @@ def audit(
     families = sorted({CHECKS[rule.check].family for rule in loaded_policy.policy.rules})
     families = sorted({"fairness", "performance", *families})
     results = run_families(prepared.context, families)
-    findings = evaluate_policy(loaded_policy.policy, results)
+    created = audit_time()
+    findings = evaluate_policy(
+        loaded_policy.policy, results, today=date.fromisoformat(created[:10])
+    )
     notes.extend(prepared.notes)
     if loaded_model is not None and loaded_model.pickle_loaded:
         notes.insert(0, "The model was loaded from a pickle file because --allow-pickle was given.")
@@ -149,6 +153,7 @@ def audit(
         extra_hashes=extra_hashes,
         command=command,
         seed=seed,
+        created=created,
     )
     result = AuditResult(
         verdict=overall_verdict(findings, fail_on, settings.inconclusive_blocks),
@@ -250,4 +255,5 @@ def _policy_summary(loaded: LoadedPolicy) -> PolicySummary:
         source=loaded.source,
         settings={k: v for k, v in policy.settings.model_dump().items() if v is not None},
         rules=[rule.model_dump(exclude_none=True) for rule in policy.rules],
+        waivers=[waiver.model_dump(mode="json") for waiver in policy.waivers],
     )

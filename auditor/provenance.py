@@ -68,12 +68,13 @@ def build_provenance(
     extra_hashes: Mapping[str, str] | None = None,
     command: Sequence[str],
     seed: int,
+    created: str | None = None,
 ) -> Provenance:
     """Hash every input file given (``{'data': path, 'model': path, 'policy': path, ...}``)."""
     hashes = {role: sha256_file(path) for role, path in files.items() if path is not None}
     hashes.update(extra_hashes or {})
     return Provenance(
-        created=audit_time(),
+        created=created or audit_time(),
         tool_version=tool_version(),
         python=platform.python_version(),
         libraries=library_versions(),

@@ -119,12 +119,25 @@ class CheckResult(_Model):
     overall: dict[str, Value] = Field(default_factory=dict)
 
 
-Verdict = Literal["pass", "fail", "insufficient_data", "error", "not_applicable"]
+Verdict = Literal["pass", "fail", "insufficient_data", "error", "not_applicable", "waived"]
 Severity = Literal["error", "warning", "info"]
 
 
+class WaiverInfo(_Model):
+    """A waiver of the policy that matched a finding: who accepted the risk, why, until when."""
+
+    reason: str
+    owner: str
+    expires: str = Field(description="ISO date; the waiver is void after it")
+    expired: bool
+
+
 class Finding(_Model):
-    """A rule applied to one measurement: the policy's judgement."""
+    """A rule applied to one measurement: the policy's judgement.
+
+    ``verdict == 'waived'``: the finding failed, but a waiver in force covers it; it does not
+    block, and every report shows it with its waiver.
+    """
 
     rule_id: str
     check: str
@@ -146,6 +159,7 @@ class Finding(_Model):
     message: str
     rationale: str = ""
     references: list[str] = Field(default_factory=list)
+    waiver: WaiverInfo | None = None
 
     @property
     def blocking(self) -> bool:
@@ -216,6 +230,7 @@ class PolicySummary(_Model):
     source: str
     settings: dict[str, float | int | bool | str]
     rules: list[dict[str, object]]
+    waivers: list[dict[str, object]] = Field(default_factory=list)
 
 
 class Provenance(_Model):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from auditor.checks import CHECKS
 from auditor.policy.schema import Policy, Rule
+from auditor.policy.waivers import apply_waivers
 from auditor.results import REASON_TEXT, CheckResult, Finding, GroupTable, Reason, Value
 
 _TO_REFERENCE = ("difference_to_reference", "ratio_to_reference")
@@ -20,8 +22,13 @@ _MEASURE_TEXT = {
 }
 
 
-def evaluate_policy(policy: Policy, results: list[CheckResult]) -> list[Finding]:
-    """Judge every rule against the measurements; one finding per rule and group."""
+def evaluate_policy(
+    policy: Policy, results: list[CheckResult], *, today: date | None = None
+) -> list[Finding]:
+    """Judge every rule against the measurements; one finding per rule and group.
+
+    Waivers are applied last, as of ``today`` (default: the current date).
+    """
     by_family = {r.family: r for r in results}
     findings: list[Finding] = []
     for rule in policy.rules:
@@ -44,7 +51,7 @@ def evaluate_policy(policy: Policy, results: list[CheckResult]) -> list[Finding]
             findings.append(_finding(rule, None, None, None, None, "not_applicable", None, message))
         for table in tables:
             findings.extend(_judge_table(rule, spec.metric, table, policy.settings.min_group_size))
-    return findings
+    return apply_waivers(findings, policy.waivers, today or date.today())
 
 
 def _judge_table(rule: Rule, metric: str, table: GroupTable, min_n: int) -> Iterator[Finding]:

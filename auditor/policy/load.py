@@ -20,7 +20,13 @@ _MAX_EXTENDS_DEPTH = 10
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that also refuses aliases (billion-laughs) and duplicate keys."""
+    """SafeLoader that also refuses aliases (billion-laughs) and duplicate keys, and leaves
+    dates as text so that the schema validates them (with the field and line in the error)."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -97,10 +103,13 @@ def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[Policy, tuple[Path
     except ValidationError as exc:
         raise PolicyError(_describe(exc, root, path)) from exc
     if policy.extends is None:
+        _check_waivers(policy, path)
         return policy, (*chain, resolved)
     parent_path = resolve_policy_path(policy.extends, relative_to=path.parent)
     parent, files = _load_chain(parent_path, (*chain, resolved))
-    return _merge(parent, policy), files
+    merged = _merge(parent, policy)
+    _check_waivers(merged, path)
+    return merged, files
 
 
 def _read_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node]:
@@ -154,6 +163,16 @@ def _describe(exc: ValidationError, root: yaml.Node, path: Path) -> str:
     return f"policy '{path}' is invalid:\n" + "\n".join(lines)
 
 
+def _check_waivers(policy: Policy, path: Path) -> None:
+    ids = {rule.id for rule in policy.rules}
+    unknown = [w.rule for w in policy.waivers if w.rule not in ids]
+    if unknown:
+        raise PolicyError(
+            f"policy '{path}': waivers name rules that the policy does not have: {unknown}. "
+            f"Rules: {sorted(ids)}."
+        )
+
+
 def _merge(parent: Policy, child: Policy) -> Policy:
     """Child settings override the parent's key by key; child rules replace same-id rules."""
     settings = parent.settings.model_dump()
@@ -167,4 +186,5 @@ def _merge(parent: Policy, child: Policy) -> Policy:
         extends=child.extends,
         settings=Settings.model_validate(settings),
         rules=list(rules.values()),
+        waivers=[*parent.waivers, *child.waivers],
     )

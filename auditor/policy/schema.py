@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from datetime import date
 from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -86,6 +87,25 @@ class Rule(_Strict):
         return self
 
 
+class Waiver(_Strict):
+    """An accepted risk: a rule (for one group, or all of them) waived until a date.
+
+    A waived finding does not block while the waiver is in force and is shown, marked as
+    waived, in every report. After ``expires`` the waiver itself fails the audit, so that
+    nobody forgets it.
+    """
+
+    rule: str = Field(min_length=1)
+    group: str | None = Field(
+        default=None,
+        description="Group key ('sex=female', 'sex=female & age=young') or attribute name for "
+        "rules over all groups; omitted: every group of the rule",
+    )
+    reason: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    expires: date
+
+
 class Settings(_Strict):
     """Settings that apply to every rule of the policy."""
 
@@ -105,6 +125,7 @@ class Policy(_Strict):
     extends: str | None = None
     settings: Settings = Field(default_factory=Settings)
     rules: list[Rule] = Field(default_factory=list)
+    waivers: list[Waiver] = Field(default_factory=list)
 
     @field_validator("rules")
     @classmethod

@@ -48,7 +48,14 @@ TABLE_METRICS = (  # the columns of a group table, in order
     "accuracy",
     "base_rate",
 )
-_ORDER = {"error": 0, "fail": 1, "insufficient_data": 2, "pass": 3, "not_applicable": 4}
+_ORDER = {
+    "error": 0,
+    "fail": 1,
+    "waived": 2,
+    "insufficient_data": 3,
+    "pass": 4,
+    "not_applicable": 5,
+}
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _BOUNDS = {"min": "≥", "max": "≤", "max_abs": "|x| ≤"}
 _REFERENCE_RULES = {"user": "chosen by the user", "largest_group": "largest group"}
@@ -141,7 +148,16 @@ def _finding_row(finding: Finding) -> FindingRow:
         severity=finding.severity,
         verdict=badge(finding.verdict),
         message=finding.message,
+        waiver=_waiver_text(finding),
     )
+
+
+def _waiver_text(finding: Finding) -> str:
+    w = finding.waiver
+    if w is None:
+        return ""
+    state = "expired on" if w.expired else "in force until"
+    return f"waiver {state} {w.expires}, owner {w.owner}: {w.reason}"
 
 
 def _why_excluded(finding: Finding) -> str:

@@ -32,6 +32,7 @@ _VERDICTS = {  # key -> (css class, symbol, word)
     "insufficient_data": ("insufficient", "?", "insufficient data"),
     "error": ("error", "!", "error"),
     "not_applicable": ("na", "–", "not applicable"),
+    "waived": ("waived", "⚑", "waived"),
     "passed": ("pass", "✔", "passed"),
     "failed": ("fail", "✘", "failed"),
     "inconclusive": ("insufficient", "?", "inconclusive"),

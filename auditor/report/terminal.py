@@ -7,13 +7,19 @@ from pathlib import Path
 
 from auditor.results import AuditRecord, Finding
 
-_SYMBOL = {"pass": "✔ pass", "fail": "✘ fail", "insufficient_data": "? too few", "error": "! error"}
+_SYMBOL = {
+    "pass": "✔ pass",
+    "fail": "✘ fail",
+    "insufficient_data": "? too few",
+    "error": "! error",
+    "waived": "⚑ waived",
+}
 _VERDICT_STYLE = {"passed": "bold green", "failed": "bold red", "inconclusive": "bold yellow"}
 MAX_ROWS = 15
 
 
 def _interesting(findings: list[Finding]) -> list[Finding]:
-    order = {"error": 0, "fail": 1, "insufficient_data": 2}
+    order = {"error": 0, "fail": 1, "waived": 2, "insufficient_data": 3}
     rank = {"error": 0, "warning": 1, "info": 2}
     picked = [f for f in findings if f.verdict in order]
     return sorted(picked, key=lambda f: (order[f.verdict], rank[f.severity], f.rule_id))
@@ -32,7 +38,8 @@ def print_summary(result: AuditRecord, written: Mapping[str, Path]) -> None:
     console.print(
         f"[{style}]Audit {result.verdict.upper()}[/] against policy '{result.policy.name}' "
         f"(fails on severity ≥ {result.fail_on}): {counts['fail']} failed, {counts['pass']} "
-        f"passed, {counts['insufficient_data']} insufficient data, {counts['error']} errors."
+        f"passed, {counts['waived']} waived, {counts['insufficient_data']} insufficient data, "
+        f"{counts['error']} errors."
     )
     shown = _interesting(result.findings)
     if shown:

@@ -52,6 +52,7 @@ class FindingRow:
     severity: str
     verdict: Badge
     message: str
+    waiver: str
 
 
 @dataclass(frozen=True)
