@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -62,6 +62,8 @@ def audit(
     threshold: float = 0.5,
     seed: int = 0,
     command: Sequence[str] = (),
+    config_file: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> AuditResult:
     """Audit a model (``model=``) or recorded decisions (``prediction=``) against a policy.
 
@@ -107,11 +109,14 @@ def audit(
             "the positive label is a harm, such as being flagged as high risk)."
         )
     data_path = Path(data) if isinstance(data, str | Path) else None
+    step = progress or (lambda _: None)
+    step("Reading the data")
     frame = read_table(data_path) if data_path is not None else as_frame(data)
     frame, sensitive_list = attach_sensitive(frame, sensitive, sensitive_features)
     model_path = Path(model) if isinstance(model, str | Path) else None
     loaded_model = None
     if model_path is not None:
+        step("Loading the model")
         loaded_model = load_model_file(model_path, allow_pickle=allow_pickle)
     elif model is not None:
         loaded_model = in_memory_model(model)
@@ -127,6 +132,7 @@ def audit(
         max_groups=max_groups or settings.max_groups,
         threshold=threshold,
     )
+    step("Checking the inputs" + (" and predicting" if loaded_model is not None else ""))
     prepared = prepare(
         frame,
         request,
@@ -137,19 +143,27 @@ def audit(
     )
     families = sorted({CHECKS[rule.check].family for rule in loaded_policy.policy.rules})
     families = sorted({"fairness", "performance", *families})
+    step("Measuring every group")
     results = run_families(prepared.context, families)
     created = audit_time()
     findings = evaluate_policy(
         loaded_policy.policy, results, today=date.fromisoformat(created[:10])
     )
     notes.extend(prepared.notes)
+    if config_file is not None:
+        notes.append(f"Options were read from {config_file}; command-line flags override them.")
     if loaded_model is not None and loaded_model.pickle_loaded:
         notes.insert(0, "The model was loaded from a pickle file because --allow-pickle was given.")
     extra_hashes = {}
     if data_path is None:
         extra_hashes["data"] = _frame_digest(frame)
     provenance = build_provenance(
-        {"data": data_path, "model": model_path, **_policy_files(loaded_policy)},
+        {
+            "data": data_path,
+            "model": model_path,
+            **_policy_files(loaded_policy),
+            "config": config_file,
+        },
         extra_hashes=extra_hashes,
         command=command,
         seed=seed,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,6 +39,9 @@ def _exits_cleanly(command: F) -> F:
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
+        except BrokenPipeError:  # `auditor policy list | head`: the reader left, not a bug
+            _silence_stdout()
+            sys.exit(EXIT_PASSED)
         except Exception:
             traceback.print_exc()
             click.echo(
@@ -45,6 +50,25 @@ def _exits_cleanly(command: F) -> F:
             sys.exit(EXIT_INTERNAL)
 
     return run  # type: ignore[return-value]
+
+
+@contextmanager
+def _progress(*, enabled: bool) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr naming the current step, only when a person is watching."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not enabled or not console.is_terminal:
+        yield lambda _: None
+        return
+    with console.status("Starting") as status:
+        yield lambda text: status.update(f"{text}…")
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's exit does not fail flushing a closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _parse_formats(text: str) -> list[str]:
@@ -70,8 +94,24 @@ def _parse_references(values: tuple[str, ...]) -> dict[str, str]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="auditor")
-def main() -> None:
-    """Audit models and decision logs for fairness, against a policy, with reports."""
+@click.pass_context
+@_exits_cleanly
+def main(ctx: click.Context) -> None:
+    """Audit models and decision logs for fairness, against a policy, with reports.
+
+    Options of `auditor audit` may live in auditor.toml or in [tool.auditor] of pyproject.toml
+    in the current directory; flags on the command line override them.
+    """
+    if ctx.invoked_subcommand != "audit":
+        return
+    from auditor.config import find_config, load_audit_config
+
+    path = find_config(Path.cwd())
+    if path is not None:
+        known = {p.name for p in audit.params if p.name}
+        config = load_audit_config(path, known)
+        ctx.default_map = {"audit": config.options}
+        ctx.meta["auditor.config"] = config.path
 
 
 @main.command()
@@ -129,8 +169,9 @@ def main() -> None:
 @click.option("--engine", type=click.Choice(["auto", "memory"]), default="auto", show_default=True)
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print audit.json to stdout.")
+@click.pass_context
 @_exits_cleanly
-def audit(**options: Any) -> None:
+def audit(ctx: click.Context, **options: Any) -> None:
     """Audit a model (--model) or recorded decisions (--prediction) against a policy.
 
     Exit codes: 0 passed, 1 failed, 2 usage or policy error, 3 input rejected,
@@ -147,31 +188,38 @@ def audit(**options: Any) -> None:
     if options["model"] is None and options["prediction"] is None:
         raise UsageError("pass --model PATH (audit a model) or --prediction COL (audit decisions).")
     formats = _parse_formats(options["formats"])
-    result = run_audit(
-        options["data"],
-        target=options["target"],
-        sensitive=list(options["sensitive"]),
-        model=options["model"],
-        prediction=options["prediction"],
-        score=options["score"],
-        weight=options["weight"],
-        pos_label=options["pos_label"],
-        positive_outcome=options["positive_outcome"],
-        reference=_parse_references(options["reference"]),
-        policy=options["policy"],
-        fail_on=options["fail_on"],
-        allow_pickle=options["allow_pickle"],
-        missing_as_group=options["missing_as_group"],
-        max_groups=options["max_groups"],
-        threshold=options["threshold"],
-        seed=options["seed"],
-        command=["auditor", *sys.argv[1:]],
-    )
-    written = write_reports(result, options["out"], formats)
-    if options["as_json"]:
-        click.echo(result.to_json(), nl=False)
-    elif not options["quiet"]:
-        print_summary(result, written)
+    with _progress(enabled=not (options["quiet"] or options["as_json"])) as show:
+        result = run_audit(
+            options["data"],
+            target=options["target"],
+            sensitive=list(options["sensitive"]),
+            model=options["model"],
+            prediction=options["prediction"],
+            score=options["score"],
+            weight=options["weight"],
+            pos_label=options["pos_label"],
+            positive_outcome=options["positive_outcome"],
+            reference=_parse_references(options["reference"]),
+            policy=options["policy"],
+            fail_on=options["fail_on"],
+            allow_pickle=options["allow_pickle"],
+            missing_as_group=options["missing_as_group"],
+            max_groups=options["max_groups"],
+            threshold=options["threshold"],
+            seed=options["seed"],
+            command=["auditor", *sys.argv[1:]],
+            config_file=ctx.meta.get("auditor.config"),
+            progress=show,
+        )
+        show("Writing " + ", ".join(formats))
+        written = write_reports(result, options["out"], formats)
+    try:
+        if options["as_json"]:
+            click.echo(result.to_json(), nl=False)
+        elif not options["quiet"]:
+            print_summary(result, written)
+    except BrokenPipeError:  # the verdict's exit code still stands
+        _silence_stdout()
     sys.exit(_VERDICT_EXIT[result.verdict])
 
 
@@ -201,6 +249,42 @@ def render(audit_json: Path, formats: str, out: Path | None) -> None:
     written = write_reports(result, out or audit_json.parent, _parse_formats(formats))
     for kind, path in written.items():
         click.echo(f"wrote {kind}: {path}")
+
+
+STARTER_FILES = {  # file in auditor/starter -> where `auditor init` writes it
+    "fairness-policy.yaml": "fairness-policy.yaml",
+    "model-card.yaml": "model-card.yaml",
+    "auditor.toml": "auditor.toml",
+    "github/fairness-audit.yml": ".github/workflows/fairness-audit.yml",
+}
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where to write the files.",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@_exits_cleanly
+def init(directory: Path, force: bool) -> None:
+    """Write a starter policy, a model card template, auditor.toml and a CI workflow."""
+    starter = Path(__file__).with_name("starter")
+    for source, target in STARTER_FILES.items():
+        destination = directory / target
+        if destination.exists() and not force:
+            click.echo(f"kept   {destination} (exists; --force overwrites it)")
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_text((starter / source).read_text(encoding="utf-8"), encoding="utf-8")
+        click.echo(f"wrote  {destination}")
+    click.echo(
+        "Next: edit auditor.toml (data, model, target, sensitive columns) and "
+        "fairness-policy.yaml, then run `auditor audit`."
+    )
 
 
 @main.group()

@@ -23,7 +23,7 @@ class _StrictLoader(yaml.SafeLoader):
     """SafeLoader that also refuses aliases (billion-laughs) and duplicate keys, and leaves
     dates as text so that the schema validates them (with the field and line in the error)."""
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML's own class-level table, replaced
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from auditor.report.formatting import reason_text
@@ -135,11 +135,15 @@ def _properties(suite: ET.Element, result: AuditRecord) -> None:
 
 
 def _timestamp(created: str) -> str | None:
-    """The audit's creation time as xs:dateTime, or None when it cannot be read as one."""
+    """The audit's creation time in UTC without an offset, as Ant's JUnit writes it (Jenkins
+    reads ``yyyy-MM-ddTHH:mm:ss``), or None when it cannot be read as a date and time."""
     try:
-        return datetime.fromisoformat(created).isoformat(timespec="seconds")
+        moment = datetime.fromisoformat(created)
     except ValueError:
         return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="seconds")
 
 
 def _count(suite: ET.Element, totals: dict[str, int]) -> None:

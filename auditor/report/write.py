@@ -7,7 +7,13 @@ from pathlib import Path
 
 from auditor.results import AuditRecord
 
-_FILES = {"json": "audit.json", "html": "report.html", "pdf": "report.pdf"}
+_FILES = {
+    "json": "audit.json",
+    "html": "report.html",
+    "pdf": "report.pdf",
+    "junit": "junit.xml",
+    "md": "summary.md",
+}
 SUPPORTED_FORMATS = tuple(_FILES)
 _UNKNOWN = "unknown report format {name!r}; supported formats are {supported}"
 
@@ -28,10 +34,24 @@ def _pdf(result: AuditRecord) -> bytes:
     return render_pdf(result)
 
 
+def _junit(result: AuditRecord) -> bytes:
+    from auditor.report.junit import render_junit
+
+    return render_junit(result).encode("utf-8")
+
+
+def _md(result: AuditRecord) -> bytes:
+    from auditor.report.markdown import render_markdown
+
+    return render_markdown(result).encode("utf-8")
+
+
 _RENDERERS: dict[str, Callable[[AuditRecord], bytes]] = {
     "json": _json,
     "html": _html,
     "pdf": _pdf,
+    "junit": _junit,
+    "md": _md,
 }
 
 
@@ -45,7 +65,8 @@ def write_reports(result: AuditRecord, out_dir: Path, formats: Sequence[str]) ->
     out_dir : Path
         Directory for the files; created (with its parents) if missing.
     formats : sequence of str
-        Any of "json" (``audit.json``), "html" (``report.html``), "pdf" (``report.pdf``).
+        Any of "json" (``audit.json``), "html" (``report.html``), "pdf" (``report.pdf``),
+        "junit" (``junit.xml``), "md" (``summary.md``).
 
     Returns
     -------

@@ -17,6 +17,8 @@ def test_public_api() -> None:
     assert set(auditor.report.__all__) == {
         "SUPPORTED_FORMATS",
         "render_html",
+        "render_junit",
+        "render_markdown",
         "render_notebook_html",
         "render_pdf",
         "write_reports",

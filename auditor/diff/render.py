@@ -1,0 +1,186 @@
+"""Format an :class:`~auditor.diff.compare.AuditDiff` as terminal text or pull-request Markdown.
+
+Pure formatting: every number and list comes from :func:`~auditor.diff.compare.compare_audits`.
+Group names, attribute names and rule ids come from the user's data and policy, so they are
+treated as hostile: control characters are made visible in text, and Markdown metacharacters
+and ``< > &`` are escaped in Markdown (GitHub renders raw HTML in comments).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from auditor.diff.compare import AuditDiff, FindingChange, MetricChange
+
+MAX_METRICS = 20
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~@])")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def _plain(text: str) -> str:
+    """User text for a terminal: control and bidi characters shown as escapes, one line."""
+    text = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def md_escape(text: str) -> str:
+    """User text for Markdown (and a table cell): no HTML, links, emphasis or cell breaks."""
+    text = _plain(text)
+    text = "".join(_HTML.get(ch, ch) for ch in text)
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _number(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.3f}"
+
+
+def _change(metric: MetricChange) -> str:
+    if metric.change is None:
+        return "became undefined" if metric.new is None else "became defined"
+    return f"{metric.change:+.3f}"
+
+
+def _verdict(verdict: str | None) -> str:
+    return "(absent)" if verdict is None else verdict
+
+
+def _values(change: FindingChange, arrow: str) -> str:
+    """Base and new value of a finding; a side where the finding is absent shows '–'."""
+    base = "–" if change.base_verdict is None else _number(change.base_value)
+    new = "–" if change.new_verdict is None else _number(change.new_value)
+    return f"{base} {arrow} {new}"
+
+
+def _where(attribute: str | None, group: str | None) -> str:
+    if attribute is None and group is None:
+        return "all rows"
+    return group or f"{attribute} (all groups)"
+
+
+def _metric_name(metric: MetricChange) -> str:
+    return f"{metric.check}.{metric.metric} ({metric.measure})"
+
+
+def _headline(diff: AuditDiff) -> str:
+    if diff.verdict_changed:
+        return f"Verdict: {diff.base_verdict} -> {diff.new_verdict}"
+    return f"Verdict: {diff.new_verdict} (unchanged)"
+
+
+def render_diff_text(diff: AuditDiff) -> str:
+    """Plain text for a terminal: verdict, new failures, fixed, moved metrics, groups, warnings."""
+    lines = [f"Audit diff: {'REGRESSION' if diff.regressed else 'no regression'}"]
+    lines.append(_headline(diff))
+    if not diff.has_changes:
+        lines.append("No changes between the audits.")
+
+    def findings(title: str, changes: Sequence[FindingChange]) -> None:
+        if not changes:
+            return
+        lines.extend(["", f"{title} ({len(changes)}):"])
+        for c in changes:
+            flag = "  BLOCKING" if c.blocking and title.startswith("New") else ""
+            lines.append(
+                f"  [{c.severity}] {_plain(c.rule_id)}  {_plain(_where(c.attribute, c.group))}: "
+                f"{_verdict(c.base_verdict)} -> {_verdict(c.new_verdict)}, {c.measure} "
+                f"{_values(c, '->')} "
+                f"(limit {_plain(c.threshold_text)}){flag}"
+            )
+
+    findings("New failures", diff.new_failures)
+    findings("Fixed failures", diff.fixed_failures)
+    findings("Other verdict changes", diff.other_verdict_changes)
+    if diff.moved_metrics:
+        lines.extend(
+            ["", f"Metrics moved by more than {diff.tolerance:g} ({len(diff.moved_metrics)}):"]
+        )
+        for m in diff.moved_metrics[:MAX_METRICS]:
+            lines.append(
+                f"  {_plain(_metric_name(m))}  {_plain(_where(m.attribute, m.group))}: "
+                f"{_number(m.base)} -> {_number(m.new)} ({_change(m)})"
+            )
+        if len(diff.moved_metrics) > MAX_METRICS:
+            lines.append(f"  … and {len(diff.moved_metrics) - MAX_METRICS} more")
+    groups = [
+        *(f"  attribute {_plain(a)}: appeared" for a in diff.attributes_appeared),
+        *(f"  attribute {_plain(a)}: vanished" for a in diff.attributes_vanished),
+        *(f"  {_plain(g.attribute)}: {_plain(g.group)} {g.change}" for g in diff.group_changes),
+    ]
+    if groups:
+        lines.extend(["", "Groups:", *groups])
+    if diff.warnings:
+        lines.extend(["", "Warnings (the audits do not compare like for like):"])
+        lines.extend(f"  - {_plain(w)}" for w in diff.warnings)
+    return "\n".join(lines) + "\n"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out.extend("| " + " | ".join(row) + " |" for row in rows)
+    return [*out, ""]
+
+
+def _finding_rows(changes: Sequence[FindingChange], blocking: bool) -> list[list[str]]:
+    rows = []
+    for c in changes:
+        row = [
+            md_escape(c.rule_id),
+            c.severity,
+            md_escape(_where(c.attribute, c.group)),
+            f"{_verdict(c.base_verdict)} → {_verdict(c.new_verdict)}",
+            md_escape(c.measure),
+            _values(c, "→"),
+            md_escape(c.threshold_text),
+        ]
+        rows.append([*row, "yes" if c.blocking else "no"] if blocking else row)
+    return rows
+
+
+def render_diff_markdown(diff: AuditDiff) -> str:
+    """Markdown for a pull-request comment: a Regression / No regression heading, then tables."""
+    lines = [f"## Audit diff: {'Regression' if diff.regressed else 'No regression'}", ""]
+    verdict = _headline(diff).replace("->", "→").replace("Verdict:", "**Verdict:**")
+    lines.extend([verdict, ""])
+    if not diff.has_changes:
+        lines.extend(["No changes between the audits.", ""])
+    header = ["Rule", "Severity", "Group", "Verdict", "Measure", "Value", "Limit"]
+    for title, changes, blocking in (
+        ("New failures", diff.new_failures, True),
+        ("Fixed failures", diff.fixed_failures, False),
+        ("Other verdict changes", diff.other_verdict_changes, False),
+    ):
+        if changes:
+            lines.extend([f"### {title} ({len(changes)})", ""])
+            columns = [*header, "Blocking"] if blocking else header
+            lines.extend(_table(columns, _finding_rows(changes, blocking)))
+    if diff.moved_metrics:
+        lines.extend(
+            [f"### Metrics moved by more than {diff.tolerance:g} ({len(diff.moved_metrics)})", ""]
+        )
+        rows = [
+            [
+                md_escape(_metric_name(m)),
+                md_escape(_where(m.attribute, m.group)),
+                _number(m.base),
+                _number(m.new),
+                _change(m),
+            ]
+            for m in diff.moved_metrics[:MAX_METRICS]
+        ]
+        lines.extend(_table(["Metric", "Group", "Base", "New", "Change"], rows))
+        if len(diff.moved_metrics) > MAX_METRICS:
+            lines.extend([f"… and {len(diff.moved_metrics) - MAX_METRICS} more", ""])
+    groups = [
+        *([md_escape(a), "(attribute)", "appeared"] for a in diff.attributes_appeared),
+        *([md_escape(a), "(attribute)", "vanished"] for a in diff.attributes_vanished),
+        *([md_escape(g.attribute), md_escape(g.group), g.change] for g in diff.group_changes),
+    ]
+    if groups:
+        lines.extend(["### Groups", "", *_table(["Attribute", "Group", "Change"], groups)])
+    if diff.warnings:
+        lines.extend(["### Warnings: the audits do not compare like for like", ""])
+        lines.extend(f"- {md_escape(w)}" for w in diff.warnings)
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"

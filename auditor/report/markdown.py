@@ -1,0 +1,160 @@
+"""A compact Markdown summary for a pull-request comment or ``$GITHUB_STEP_SUMMARY``.
+
+The verdict comes first, as a heading on the first line; then one sentence of counts; then a
+table of the findings that matter: those that decide the verdict (marked **blocking**), then
+failures below ``--fail-on``, then waived findings, then findings with insufficient data.
+Passing findings are only counted. The table stops at :data:`MAX_ROWS` rows and the summary ends
+by pointing at the full report. It is a comment, not the report: methodology, group tables and
+provenance live in ``report.html`` / ``report.pdf``.
+
+Every value taken from the audit (group names, rule ids, thresholds, the policy name) is user
+input, and GitHub renders raw HTML inside Markdown, so each is neutralised before it is written:
+control characters removed, line breaks turned into spaces, ``& < >`` HTML-escaped, and the
+Markdown metacharacters ``\\ ` * _ [ ] | ~`` backslash-escaped (``|`` would otherwise split a
+table cell). The policy name in the heading is a code span, whose content Markdown shows
+verbatim. The same record gives the same text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from auditor.results import AuditRecord, Finding
+
+MAX_ROWS = 30
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_NEWLINE = re.compile(r"\r\n|[\r\n\t\v\f\u2028\u2029\x85]")
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
+_SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+_HEADINGS = {
+    "passed": "✔ Fairness audit PASSED",
+    "failed": "✘ Fairness audit FAILED",
+    "inconclusive": "? Fairness audit INCONCLUSIVE",
+}
+_COLUMNS = ("verdict", "rule", "group", "value", "threshold", "n", "compared with")
+_WORDS = {
+    "error": "! error",
+    "fail": "✘ fail",
+    "waived": "⚑ waived",
+    "insufficient_data": "? insufficient data",
+}
+
+
+def _one_line(text: str) -> str:
+    return _NEWLINE.sub(" ", _CONTROL.sub("", text)).strip()
+
+
+def escape(text: str) -> str:
+    """Make user text safe inside a Markdown table cell (no HTML, no markup, no new cells)."""
+    return _MARKDOWN.sub(r"\\\1", html.escape(_one_line(text), quote=False))
+
+
+def code(text: str) -> str:
+    """Return ``text`` as an inline code span, fenced so that backticks inside cannot end it."""
+    text = _one_line(text)
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _blocking(finding: Finding, result: AuditRecord) -> bool:
+    """Same rule as the verdict: errors, failures at or above ``fail_on``, and (when the audit
+    is inconclusive) insufficient data at or above ``fail_on``."""
+    counted = _SEVERITY_RANK[finding.severity] >= _SEVERITY_RANK[result.fail_on]
+    if finding.verdict == "error":
+        return True
+    if finding.verdict == "fail":
+        return counted
+    return result.verdict == "inconclusive" and finding.verdict == "insufficient_data" and counted
+
+
+def _rank(finding: Finding, result: AuditRecord) -> int | None:
+    """Table position of a finding (lower first), or None when it is only counted."""
+    if _blocking(finding, result):
+        return {"error": 0, "fail": 1}.get(finding.verdict, 2)
+    return {"fail": 3, "waived": 4, "insufficient_data": 5}.get(finding.verdict)
+
+
+def _verdict_cell(finding: Finding, blocking: bool) -> str:
+    word = _WORDS[finding.verdict]
+    if blocking:
+        return f"**{word} · blocking** ({finding.severity})"
+    if finding.verdict == "waived" and finding.waiver is not None:
+        waiver = finding.waiver
+        return (
+            f"{word} ({finding.severity}) until {escape(waiver.expires)}, "
+            f"owner {escape(waiver.owner)}: {escape(waiver.reason)}"
+        )
+    return f"{word} ({finding.severity})"
+
+
+def _row(finding: Finding, blocking: bool) -> str:
+    cells = (
+        _verdict_cell(finding, blocking),
+        escape(finding.rule_id),
+        escape(finding.group or finding.attribute or "all rows"),
+        "undefined" if finding.value is None else f"{finding.value:.3f}",
+        escape(finding.threshold_text),
+        "–" if finding.n is None else f"{finding.n:,}",
+        escape(finding.compared_to) if finding.compared_to else "–",
+    )
+    return "| " + " | ".join(cells) + " |"
+
+
+def _counts(result: AuditRecord, ranks: list[int | None]) -> str:
+    """One sentence: how many findings there are and what became of them."""
+    if not result.findings:
+        return "The policy produced no findings."
+    verdicts = [f.verdict for f in result.findings]
+    errors = verdicts.count("error")
+    parts = [
+        (sum(rank is not None and rank <= 2 for rank in ranks), "blocking"),
+        (errors, "could not be evaluated"),
+        (ranks.count(3), f"failed below --fail-on {result.fail_on}"),
+        (verdicts.count("waived"), "waived"),
+        (verdicts.count("insufficient_data"), "with insufficient data"),
+        (verdicts.count("pass"), "passed"),
+    ]
+    shown = ", ".join(f"{count} {text}" for count, text in parts if count)
+    noun = "finding" if len(verdicts) == 1 else "findings"
+    return f"{len(verdicts)} {noun}: {shown}."
+
+
+def render_markdown(result: AuditRecord) -> str:
+    """Render the audit as a short Markdown summary, verdict first.
+
+    Parameters
+    ----------
+    result : AuditRecord
+        The audit to summarise; nothing is recomputed.
+
+    Returns
+    -------
+    str
+        Markdown whose first line is a level-2 heading with the verdict and the policy name.
+    """
+    ranks = [_rank(f, result) for f in result.findings]
+    picked = sorted((rank, index) for index, rank in enumerate(ranks) if rank is not None)
+    lines = [
+        f"## {_HEADINGS[result.verdict]} — policy {code(result.policy.name)}",
+        "",
+        _counts(result, ranks),
+        "",
+    ]
+    if picked:
+        lines.append("| " + " | ".join(_COLUMNS) + " |")
+        lines.append("|" + "---|" * len(_COLUMNS))
+        for rank, index in picked[:MAX_ROWS]:
+            lines.append(_row(result.findings[index], rank <= 2))
+        if len(picked) > MAX_ROWS:
+            lines += ["", f"… and {len(picked) - MAX_ROWS} more."]
+        lines.append("")
+    else:
+        lines += ["No finding failed, errored, was waived or lacked data.", ""]
+    lines.append(
+        "The full report, with every group, the methodology and the limitations, is in "
+        "`report.html` / `report.pdf` (all numbers in `audit.json`) next to this summary."
+    )
+    return "\n".join(lines) + "\n"
