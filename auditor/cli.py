@@ -23,7 +23,9 @@ from auditor.errors import (
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
-REPORT_FORMATS = ("html", "pdf", "json")
+# The same names as auditor.report.SUPPORTED_FORMATS (a test keeps them equal); written here so
+# that `auditor --help` does not import the renderers.
+REPORT_FORMATS = ("html", "pdf", "json", "junit", "md")
 _VERDICT_EXIT = {"passed": EXIT_PASSED, "failed": EXIT_FAILED, "inconclusive": EXIT_INCONCLUSIVE}
 
 
@@ -160,7 +162,7 @@ def main(ctx: click.Context) -> None:
     "formats",
     default="html,pdf,json",
     show_default=True,
-    help="Comma-separated: html, pdf, json.",
+    help="Comma-separated: html, pdf, json, junit (junit.xml), md (summary.md).",
 )
 @click.option(
     "--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True
@@ -230,22 +232,9 @@ def audit(ctx: click.Context, **options: Any) -> None:
 @_exits_cleanly
 def render(audit_json: Path, formats: str, out: Path | None) -> None:
     """Rebuild reports from an audit.json alone."""
-    from pydantic import ValidationError
-
-    from auditor.errors import InputError
     from auditor.report import write_reports
-    from auditor.results import SCHEMA_VERSION, AuditRecord
 
-    if not audit_json.is_file():
-        raise InputError(f"'{audit_json}' does not exist.")
-    try:
-        result = AuditRecord.from_json(audit_json.read_text(encoding="utf-8"))
-    except ValidationError as exc:
-        raise InputError(
-            f"'{audit_json}' is not an audit.json of schema {SCHEMA_VERSION}: "
-            f"{exc.error_count()} problem(s), first: {exc.errors()[0]['msg']} at "
-            f"{'.'.join(str(p) for p in exc.errors()[0]['loc'])}."
-        ) from exc
+    result = _read_audit(audit_json)
     written = write_reports(result, out or audit_json.parent, _parse_formats(formats))
     for kind, path in written.items():
         click.echo(f"wrote {kind}: {path}")
@@ -285,6 +274,62 @@ def init(directory: Path, force: bool) -> None:
         "Next: edit auditor.toml (data, model, target, sensitive columns) and "
         "fairness-policy.yaml, then run `auditor audit`."
     )
+
+
+@main.command()
+@click.argument("base_json", type=click.Path(path_type=Path))
+@click.argument("new_json", type=click.Path(path_type=Path))
+@click.option(
+    "--tolerance",
+    type=float,
+    default=0.01,
+    show_default=True,
+    help="Smallest change of a metric that is reported as a move.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "md"]),
+    default="text",
+    show_default=True,
+    help="md: Markdown for a pull-request comment.",
+)
+@click.option("--out", type=click.Path(path_type=Path), help="Also write the Markdown here.")
+@_exits_cleanly
+def diff(base_json: Path, new_json: Path, tolerance: float, fmt: str, out: Path | None) -> None:
+    """What changed between two audits; exit 1 on a regression, 0 otherwise."""
+    from auditor.diff import compare_audits, render_diff_markdown, render_diff_text
+
+    base, new = _read_audit(base_json), _read_audit(new_json)
+    changes = compare_audits(base, new, tolerance=tolerance)
+    markdown = render_diff_markdown(changes)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(markdown, encoding="utf-8")
+    click.echo(f"base: {base_json}\nnew:  {new_json}\n")
+    click.echo(markdown if fmt == "md" else render_diff_text(changes))
+    sys.exit(EXIT_FAILED if changes.regressed else EXIT_PASSED)
+
+
+def _read_audit(path: Path) -> Any:
+    """An audit.json as an AuditResult; anything else is an InputError (exit 3)."""
+    from pydantic import ValidationError
+
+    from auditor.audit_result import AuditResult
+    from auditor.errors import InputError
+    from auditor.results import SCHEMA_VERSION
+
+    if not path.is_file():
+        raise InputError(f"'{path}' does not exist.")
+    try:
+        return AuditResult.from_json(path.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the top level"
+        raise InputError(
+            f"'{path}' is not an audit.json of schema {SCHEMA_VERSION}: "
+            f"{exc.error_count()} problem(s), first: {first['msg']} at {where}."
+        ) from exc
 
 
 @main.group()

@@ -94,10 +94,15 @@ def _skip_message(finding: Finding) -> str:
     return f"not applicable: {finding.message}"
 
 
-def _testcase(suite: ET.Element, finding: Finding, name: str, fail_on: str) -> None:
+def _testcase(
+    suite: ET.Element, finding: Finding, name: str, fail_on: str, inconclusive: bool = False
+) -> None:
     case = _sub(suite, "testcase", name=name, classname=f"auditor.{finding.rule_id}", time="0")
     verdict = finding.verdict
-    if verdict == "fail" and _blocks(finding, fail_on):
+    if verdict == "insufficient_data" and inconclusive and _blocks(finding, fail_on):
+        # The policy blocks on insufficient data (exit 4): CI must not show this as green.
+        _sub(case, "failure", finding.message, message=_skip_message(finding), type="inconclusive")
+    elif verdict == "fail" and _blocks(finding, fail_on):
         _sub(
             case,
             "failure",
@@ -188,7 +193,7 @@ def render_junit(result: AuditRecord) -> str:
             name = _clean(subject(finding))
             seen[name] = seen.get(name, 0) + 1
             unique = name if seen[name] == 1 else f"{name} (#{seen[name]})"
-            _testcase(suite, finding, unique, result.fail_on)
+            _testcase(suite, finding, unique, result.fail_on, result.verdict == "inconclusive")
         _count(suite, totals)
     for key, total in totals.items():
         root.set(key, str(total))
