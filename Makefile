@@ -25,6 +25,7 @@ demo: install
 	  --model sample_models/german_credit_model.skops \
 	  --target credit --pos-label 1 --positive-outcome favorable \
 	  --sensitive sex --sensitive age_group \
+	  --metadata sample_models/german_credit_model_card.yaml \
 	  --policy default --out $(DEMO_OUT) || rc=$$?; \
 	if [ $$rc -eq 1 ]; then \
 	  echo "make demo: the sample model FAILS the default policy (exit code 1, as a CI gate would see it)."; \

@@ -23,6 +23,7 @@ from auditor.inputs.in_memory import (
     model_params,
 )
 from auditor.inputs.labels import label_text
+from auditor.inputs.metadata import load_model_card
 from auditor.inputs.model_files import LoadedModel, load_model_file
 from auditor.observers import AUDIT_OBSERVERS
 from auditor.policy import evaluate_policy, load_policy
@@ -55,6 +56,7 @@ def audit(
     positive_outcome: Outcome | None = None,
     reference: Mapping[str, str] | None = None,
     policy: str | Path = "default",
+    metadata: str | Path | None = None,
     fail_on: Literal["error", "warning"] = "error",
     allow_pickle: bool = False,
     missing_as_group: bool = False,
@@ -85,6 +87,9 @@ def audit(
     pos_label : optional
         The positive class that the rates count. Required unless the target is {0, 1},
         {-1, 1} or {False, True}.
+    metadata : path, optional
+        A model card (YAML): owner, intended use, oversight, limitations... Missing fields
+        are measured by the accountability check and judged by the policy.
     positive_outcome : 'favorable' or 'adverse', optional
         Whether the positive label is good for the person (credit granted) or bad (flagged).
         Overrides the policy's setting; when neither states it, 'favorable' is assumed and
@@ -132,6 +137,7 @@ def audit(
         max_groups=max_groups or settings.max_groups,
         threshold=threshold,
     )
+    model_card = load_model_card(metadata) if metadata is not None else None
     step("Checking the inputs" + (" and predicting" if loaded_model is not None else ""))
     prepared = prepare(
         frame,
@@ -140,9 +146,10 @@ def audit(
         positive_outcome=outcome,
         min_group_size=settings.min_group_size,
         confidence=settings.confidence,
+        model_card=model_card,
     )
     families = sorted({CHECKS[rule.check].family for rule in loaded_policy.policy.rules})
-    families = sorted({"fairness", "performance", *families})
+    families = sorted({"fairness", "performance", "accountability", *families})
     step("Measuring every group")
     results = run_families(prepared.context, families)
     created = audit_time()
@@ -163,6 +170,7 @@ def audit(
             "model": model_path,
             **_policy_files(loaded_policy),
             "config": config_file,
+            "metadata": Path(metadata) if metadata is not None else None,
         },
         extra_hashes=extra_hashes,
         command=command,
@@ -177,6 +185,7 @@ def audit(
         checks=results,
         findings=findings,
         notes=notes,
+        metadata=model_card,
         definitions=[
             Definition(
                 check=spec.name,

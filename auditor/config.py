@@ -16,7 +16,7 @@ from typing import Any
 from auditor.errors import UsageError
 
 CONFIG_FILES = ("auditor.toml", "pyproject.toml")
-_PATH_KEYS = ("data", "model", "out")
+_PATH_KEYS = ("data", "model", "out", "metadata")
 _LIST_KEYS = ("sensitive", "reference")
 _ALIASES = {"format": "formats", "json": "as_json"}
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from auditor.groups import Grouping
 from auditor.inputs.labels import BinaryLabels
+from auditor.results import ModelCard
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class AuditContext:
     weights: npt.NDArray[np.float64] | None
     groupings: list[Grouping]
     settings: CheckSettings = field(default_factory=CheckSettings)
+    model_card: ModelCard | None = None
 
     @property
     def n_rows(self) -> int:

@@ -17,6 +17,7 @@ from auditor.inputs.data import require_columns
 from auditor.inputs.labels import BinaryLabels, positive_mask, resolve_labels
 from auditor.inputs.model_files import LoadedModel
 from auditor.inputs.predict import ModelOutput, predict
+from auditor.results import ModelCard
 
 PredictionInput = str | Sequence[Any] | npt.NDArray[Any] | pd.Series
 
@@ -106,6 +107,7 @@ def prepare(
     positive_outcome: Literal["favorable", "adverse"],
     min_group_size: int,
     confidence: float,
+    model_card: ModelCard | None = None,
 ) -> Prepared:
     """Validate the inputs and build the AuditContext; every problem is an InputError."""
     if (model is None) == (request.prediction is None):
@@ -167,5 +169,6 @@ def prepare(
             confidence=confidence,
             positive_outcome=positive_outcome,
         ),
+        model_card=model_card,
     )
     return Prepared(context, output, prediction_col, notes)

@@ -61,6 +61,7 @@ class Value(_Model):
     reason: Reason | None = None
     ci_low: float | None = None
     ci_high: float | None = None
+    note: str | None = Field(default=None, description="What the value is made of, in words")
 
     @property
     def defined(self) -> bool:
@@ -243,6 +244,29 @@ class Provenance(_Model):
     seed: int
 
 
+class ModelCard(_Model):
+    """The model card (``--metadata``): who answers for the model and what it is for.
+
+    ``missing`` lists the required fields the file left empty; the accountability check
+    measures completeness from it and the policy judges it.
+    """
+
+    source: str | None = None
+    name: str | None = None
+    version: str | None = None
+    owner: str | None = None
+    contact: str | None = None
+    intended_use: str | None = None
+    intended_users: list[str] = Field(default_factory=list)
+    out_of_scope_uses: list[str] = Field(default_factory=list)
+    human_oversight: str | None = None
+    known_limitations: list[str] = Field(default_factory=list)
+    affected_groups: list[str] = Field(default_factory=list)
+    societal_impact: str | None = None
+    review_date: str | None = None
+    missing: list[str] = Field(default_factory=list)
+
+
 class Definition(_Model):
     """What a measured quantity means, carried in the result so every report says the same."""
 
@@ -263,6 +287,7 @@ class AuditRecord(_Model):
     checks: list[CheckResult]
     findings: Annotated[list[Finding], AfterValidator(FindingList)]
     notes: list[str]
+    metadata: ModelCard | None = None
     definitions: list[Definition] = Field(default_factory=list)
     provenance: Provenance
 

@@ -1,6 +1,14 @@
 """Checks: measurements only, never verdicts. Importing this package registers them all."""
 
-from auditor.checks import fairness, performance
+from auditor.checks import accountability, fairness, performance
 from auditor.checks.registry import CHECKS, FAMILIES, CheckSpec, run_families
 
-__all__ = ["CHECKS", "FAMILIES", "CheckSpec", "fairness", "performance", "run_families"]
+__all__ = [
+    "CHECKS",
+    "FAMILIES",
+    "CheckSpec",
+    "accountability",
+    "fairness",
+    "performance",
+    "run_families",
+]

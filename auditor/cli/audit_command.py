@@ -57,6 +57,11 @@ from auditor.errors import UsageError
     help="Score at or above which a booster's row is predicted positive.",
 )
 @click.option(
+    "--metadata",
+    type=click.Path(path_type=Path),
+    help="Model card (YAML): owner, intended use, oversight, limitations.",
+)
+@click.option(
     "--policy", default="default", show_default=True, help="Built-in policy name or YAML path."
 )
 @click.option("--out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
@@ -106,6 +111,7 @@ def audit(ctx: click.Context, **options: Any) -> None:
             positive_outcome=options["positive_outcome"],
             reference=parse_references(options["reference"]),
             policy=options["policy"],
+            metadata=options["metadata"],
             fail_on=options["fail_on"],
             allow_pickle=options["allow_pickle"],
             missing_as_group=options["missing_as_group"],

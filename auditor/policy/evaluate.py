@@ -38,7 +38,7 @@ def evaluate_policy(
             error = result.error if result is not None else "the check did not run"
             findings.append(_finding(rule, None, None, None, None, "error", None, error or ""))
             continue
-        if spec.family == "performance":
+        if spec.metric in result.overall:  # one value for the whole audit, not per group
             findings.append(_judge(rule, None, None, result.overall[spec.metric], None))
             continue
         tables = [
@@ -107,6 +107,8 @@ def _judge(
         f"{group or attribute or 'all rows'}: {label} = {value.value:.3f}, {relation} "
         f"{rule.threshold.as_text()}" + (f" (n={n:,})" if n is not None else "")
     )
+    if value.note:
+        message += f": {value.note}"
     verdict = "fail" if failed else "pass"
     return _finding(rule, attribute, group, value, n, verdict, None, message, compared_to)
 

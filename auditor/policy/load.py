@@ -1,5 +1,5 @@
-"""Load policies: safe YAML (no aliases, no duplicate keys, size cap), strict validation,
-``extends:`` inheritance and built-in policies by name. YAML is read here and nowhere else.
+"""Load policies: safe YAML (auditor.safe_yaml), strict validation, ``extends:`` inheritance
+and built-in policies by name.
 """
 
 from __future__ import annotations
@@ -14,40 +14,10 @@ from pydantic import ValidationError
 from auditor.errors import PolicyError
 from auditor.policy.schema import Policy, Settings
 from auditor.resources import policies_dir
+from auditor.safe_yaml import YamlProblem, describe_validation_error, read_yaml_mapping
 
 MAX_POLICY_BYTES = 256 * 1024
 _MAX_EXTENDS_DEPTH = 10
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that also refuses aliases (billion-laughs) and duplicate keys, and leaves
-    dates as text so that the schema validates them (with the field and line in the error)."""
-
-    yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML's own class-level table, replaced
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise PolicyError(
-                f"line {event.start_mark.line + 1}: YAML aliases (*name) are not allowed in "
-                "policy files; write the values out."
-            )
-        return super().compose_node(parent, index)
-
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if key in seen:
-                raise PolicyError(
-                    f"line {key_node.start_mark.line + 1}: key '{key}' appears twice "
-                    f"(first on line {seen[key]})."
-                )
-            seen[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)
 
 
 @dataclass(frozen=True)
@@ -101,7 +71,7 @@ def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[Policy, tuple[Path
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
-        raise PolicyError(_describe(exc, root, path)) from exc
+        raise PolicyError(describe_validation_error(exc, root, path, kind="policy")) from exc
     if policy.extends is None:
         _check_waivers(policy, path)
         return policy, (*chain, resolved)
@@ -113,54 +83,10 @@ def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[Policy, tuple[Path
 
 
 def _read_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node]:
-    size = path.stat().st_size
-    if size > MAX_POLICY_BYTES:
-        raise PolicyError(f"policy file '{path}' is {size:,} bytes; the limit is 256 KiB.")
-    text = path.read_text(encoding="utf-8")
-    loader = _StrictLoader(text)
     try:
-        root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
-    except PolicyError as exc:
-        raise PolicyError(f"policy '{path}', {exc}") from None
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"policy '{path}' is not valid YAML: {exc}") from exc
-    finally:
-        loader.dispose()
-    if not isinstance(data, dict) or root is None:
-        raise PolicyError(f"policy '{path}' must be a mapping with apiVersion, name and rules.")
-    return data, root
-
-
-def _line_of(root: yaml.Node, loc: tuple[int | str, ...]) -> int | None:
-    """The 1-based line of the YAML node at a pydantic error location, as deep as it goes."""
-    node = root
-    line = node.start_mark.line + 1
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = [v for k, v in node.value if k.value == part]
-            if not match:
-                break
-            node = match[0]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                break
-            node = node.value[part]
-        else:
-            break
-        line = node.start_mark.line + 1
-    return line
-
-
-def _describe(exc: ValidationError, root: yaml.Node, path: Path) -> str:
-    lines = []
-    for error in exc.errors()[:10]:
-        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
-        field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
-        line = _line_of(root, loc)
-        where = f"line {line}, " if line else ""
-        lines.append(f"  {where}{field or '(top level)'}: {error['msg']}")
-    return f"policy '{path}' is invalid:\n" + "\n".join(lines)
+        return read_yaml_mapping(path, kind="policy", max_bytes=MAX_POLICY_BYTES)
+    except YamlProblem as exc:
+        raise PolicyError(str(exc)) from None
 
 
 def _check_waivers(policy: Policy, path: Path) -> None:

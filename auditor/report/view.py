@@ -53,6 +53,7 @@ class FindingRow:
     verdict: Badge
     message: str
     waiver: str
+    link: str
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,95 @@ class RuleView:
 
 
 @dataclass(frozen=True)
+class FamilyView:
+    """The results of one check family, shown generically: its group tables and overall facts."""
+
+    family: str
+    title: str
+    anchor: str
+    error: str
+    tables: tuple[GroupTableView, ...]
+    overall: tuple[Fact, ...]
+    findings: str
+
+
+@dataclass(frozen=True)
+class SectionView:
+    """One concern of the report (bias, transparency, ...) and the check families under it."""
+
+    key: str
+    title: str
+    anchor: str
+    intro: str
+    families: tuple[FamilyView, ...]
+    not_assessed: str
+
+
+@dataclass(frozen=True)
+class CardField:
+    """One field of the model card; ``missing`` when the card left a required field empty."""
+
+    label: str
+    value: str
+    missing: bool
+
+
+@dataclass(frozen=True)
+class ModelCardView:
+    """The model card as shown under Ethics and accountability (``supplied`` False: a gap)."""
+
+    supplied: bool
+    fields: tuple[CardField, ...]
+    missing: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class RegulationView:
+    """One regulation of the informational mapping and what this audit says about it."""
+
+    name: str
+    citation: str
+    asks: str
+    speaks_to: str
+    addressed: Badge
+    by: str
+
+
+@dataclass(frozen=True)
+class WaiverView:
+    """A waiver of the policy: what it covers, who owns it, until when."""
+
+    rule: str
+    group: str
+    owner: str
+    reason: str
+    expires: str
+    state: Badge
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    """A line of the table of contents (``level`` 2 for sections, 3 for sub-sections)."""
+
+    title: str
+    anchor: str
+    level: int = 2
+
+
+@dataclass(frozen=True)
+class ExecutiveSummary:
+    """The one-page plain-language summary: what was audited, failed, undecided, what next."""
+
+    audited: str
+    failed: tuple[str, ...]
+    failed_more: str
+    inconclusive: tuple[str, ...]
+    not_assessed: tuple[str, ...]
+    next_steps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ReportContext:
     """Everything the report template shows, already formatted as text."""
 
@@ -125,6 +215,8 @@ class ReportContext:
     verdict: Badge
     summary: str
     failed_lines: tuple[str, ...]
+    executive: ExecutiveSummary
+    toc: tuple[TocEntry, ...]
     policy_name: str
     policy_description: str
     setup: tuple[Fact, ...]
@@ -135,14 +227,21 @@ class ReportContext:
     findings_more: str
     excluded: tuple[Fact, ...]
     excluded_more: str
-    performance: tuple[Fact, ...]
-    group_tables: tuple[GroupTableView, ...]
+    sections: tuple[SectionView, ...]
+    model_card: ModelCardView
+    regulations: tuple[RegulationView, ...]
     notes: tuple[str, ...]
     confidence: str
     min_group_size: int
     definitions: tuple[Definition, ...]
     policy_settings: tuple[Fact, ...]
     rules: tuple[RuleView, ...]
+    waivers: tuple[WaiverView, ...]
     provenance: tuple[Fact, ...]
     libraries: tuple[Fact, ...]
     hashes: tuple[Fact, ...]
+
+    @property
+    def group_tables(self) -> tuple[GroupTableView, ...]:
+        """Every group table of every section, in the order the report shows them."""
+        return tuple(t for s in self.sections for f in s.families for t in f.tables)
