@@ -291,6 +291,14 @@ class AuditRecord(_Model):
     definitions: list[Definition] = Field(default_factory=list)
     provenance: Provenance
 
+    def check(self, family: str) -> CheckResult:
+        """The results of one family of checks ('fairness', 'performance', 'accountability')."""
+        for result in self.checks:
+            if result.family == family:
+                return result
+        ran = ", ".join(r.family for r in self.checks)
+        raise KeyError(f"no check family '{family}' in this audit (it ran: {ran})")
+
     def to_json(self) -> str:
         """Serialise in field order, so the same audit gives the same bytes and a round trip
         through audit.json keeps every mapping in its order."""

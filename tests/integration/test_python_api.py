@@ -79,7 +79,9 @@ def test_in_memory_pipeline_is_audited_without_any_file(
     assert model.params["classify__max_iter"] == "500"
     assert model.params_sha256 is not None and len(model.params_sha256) == 64
     expected = (pipeline.predict(german[CATEGORICAL + NUMERIC]) == 1).mean()
-    assert result.checks[1].overall["selection_rate"].value == pytest.approx(expected, abs=1e-15)
+    assert result.check("performance").overall["selection_rate"].value == pytest.approx(
+        expected, abs=1e-15
+    )
 
 
 def test_in_memory_lightgbm_classifier(german: pd.DataFrame, no_pickling: None) -> None:
@@ -95,7 +97,7 @@ def test_in_memory_lightgbm_classifier(german: pd.DataFrame, no_pickling: None) 
     )
     assert result.setup.model is not None
     assert result.setup.model.class_name == "lightgbm.sklearn.LGBMClassifier"
-    female = next(r for r in result.checks[0].tables[0].rows if r.group == "sex=female")
+    female = next(r for r in result.check("fairness").tables[0].rows if r.group == "sex=female")
     mask = (german["sex"] == "female").to_numpy()
     predicted = clf.predict(german[NUMERIC])[mask] == 1
     assert female.metrics["selection_rate"].value.value == pytest.approx(
@@ -218,7 +220,7 @@ def test_to_frame_is_tidy_and_matches_the_tables(sample_result: AuditResult) -> 
     assert list(frame.columns) == list(auditor.audit_result.FRAME_COLUMNS)
     values = frame[(frame.measure == "value") & (frame.check == "fairness")]
     pivot = values.pivot_table(index=["attribute", "group"], columns="metric", values="value")
-    for table in sample_result.checks[0].tables:
+    for table in sample_result.check("fairness").tables:
         for row in table.rows:
             for metric, cell in row.metrics.items():
                 expected = cell.value.value
@@ -313,4 +315,6 @@ def test_in_memory_xgboost_classifier(german: pd.DataFrame, no_pickling: None) -
     assert result.setup.model.class_name == "xgboost.sklearn.XGBClassifier"
     assert result.setup.model.features == NUMERIC
     expected = clf.predict(frame[NUMERIC]).mean()
-    assert result.checks[1].overall["selection_rate"].value == pytest.approx(expected, abs=1e-15)
+    assert result.check("performance").overall["selection_rate"].value == pytest.approx(
+        expected, abs=1e-15
+    )

@@ -121,7 +121,7 @@ def test_a_group_without_positives_is_undefined_and_excluded_from_the_verdict(
         prediction=np.where(frame["age"] % 2 == 0, 1, 2),
     )
     young = next(
-        row for row in result.checks[0].tables[0].rows if row.group == "age_group=under 25"
+        row for row in result.check("fairness").tables[0].rows if row.group == "age_group=under 25"
     )
     tpr = young.metrics["true_positive_rate"].value
     assert tpr.value is None and tpr.reason == "no_positives"

@@ -46,7 +46,7 @@ def test_parquet_categories_without_rows_are_reported_as_empty_groups(
         prediction="decision",
         positive_outcome="favorable",
     )
-    empty = next(r for r in result.checks[0].tables[0].rows if r.group == "sex=non-binary")
+    empty = next(r for r in result.check("fairness").tables[0].rows if r.group == "sex=non-binary")
     assert empty.n == 0 and empty.metrics["selection_rate"].value.reason == "empty_group"
 
 
@@ -90,5 +90,7 @@ def test_a_lightgbm_model_file_audits_end_to_end(tmp_path: Path, german: pd.Data
     assert result.setup.model is not None
     assert (result.setup.model.format, result.setup.model.threshold) == ("lightgbm", 0.5)
     expected = (booster.predict(german[features]) >= 0.5).mean()
-    assert result.checks[1].overall["selection_rate"].value == pytest.approx(expected, abs=1e-12)
+    assert result.check("performance").overall["selection_rate"].value == pytest.approx(
+        expected, abs=1e-12
+    )
     assert any("probability for its class 1" in note for note in result.notes)
