@@ -61,9 +61,11 @@ lock:
 clean:
 	rm -rf $(VENV) reports build dist .mypy_cache .ruff_cache .pytest_cache
 
-# Speed against fairlearn on the same machine, in one run (prints the ratio).
+# Speed against fairlearn, and PDF rendering against bare WeasyPrint, on the same machine
+# (prints the ratios).
 bench: install
 	$(BIN)/python -m benchmarks.bench_group_metrics --rows 200000
+	$(BIN)/python -m benchmarks.bench_pdf --repeat 3
 
 # Regenerate the committed JSON Schema of audit.json from auditor/results.py.
 schema: install

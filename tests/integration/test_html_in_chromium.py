@@ -145,12 +145,12 @@ def visit(browser: Any) -> Iterator[Any]:
         page = context.new_page()
         seen = Visit(page)
 
-        def route(request: Any) -> None:
-            if request.request.url == url:
-                request.continue_()
+        def route(intercepted: Any) -> None:
+            if intercepted.request.url == url:
+                intercepted.continue_()
             else:
-                seen.blocked.append(request.request.url)
-                request.abort()
+                seen.blocked.append(intercepted.request.url)
+                intercepted.abort()
 
         def on_dialog(dialog: Any) -> None:
             seen.dialogs.append(f"{dialog.type}: {dialog.message}")
@@ -160,7 +160,7 @@ def visit(browser: Any) -> Iterator[Any]:
             if request.url != url and not request.url.startswith("data:"):
                 seen.blocked.append(request.url)
 
-        context.route("**/*", lambda route_, _request: route(route_))
+        page.route("**/*", route)
         page.on("request", on_request)
         page.on("dialog", on_dialog)
         page.on("pageerror", lambda error: seen.page_errors.append(str(error)))
