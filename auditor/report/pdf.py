@@ -163,7 +163,12 @@ def html_to_pdf(html: str, *, created: str = "", fetch: Fetch = fetch_resource) 
     )
     document.metadata.created = created or None
     document.metadata.modified = created or None
-    pdf: bytes = document.write_pdf(pdf_identifier=False, finisher=_stabilise_fonts)
+    pdf: bytes = document.write_pdf(
+        # Tagged PDF/UA-1: headings, tables with header links and alt text reach screen readers.
+        pdf_variant="pdf/ua-1",
+        pdf_identifier=False,
+        finisher=_stabilise_fonts,
+    )
     return pdf
 
 

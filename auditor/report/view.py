@@ -54,6 +54,7 @@ class FindingRow:
     message: str
     waiver: str
     link: str
+    subject: str  # what the row is about: its group, all groups of its attribute, or all rows
 
 
 @dataclass(frozen=True)

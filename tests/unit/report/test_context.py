@@ -87,7 +87,9 @@ def test_setup_states_label_meaning_and_reference_choice(context: ReportContext)
     assert facts["Reference for sex"] == "sex=male (largest group)"
     assert context.pickle_warning is True
     assert context.confidence == "95%"
-    assert {f.label: f.value for f in context.performance}["Rows (n)"] == "1,000"
+    bias = next(s for s in context.sections if s.key == "bias")
+    performance = next(f for f in bias.families if f.family == "performance")
+    assert {f.label: f.value for f in performance.overall}["Rows (n)"] == "1,000"
 
 
 def test_adverse_positive_label_adds_the_favourable_rate_column() -> None:

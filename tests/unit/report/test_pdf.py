@@ -130,3 +130,20 @@ def test_fetcher_serves_data_uris_and_bundled_fonts() -> None:
     font = Path(templates_dir(), "fonts", "DejaVuSans.ttf").resolve()
     response = fetch_resource(font.as_uri())
     assert response.read() == font.read_bytes() and response.content_type == "font/ttf"
+
+
+def test_pdf_is_tagged_pdf_ua(audit_result) -> None:  # type: ignore[no-untyped-def]
+    """Headings, tables and alt text reach assistive technology: a tagged PDF/UA-1 file."""
+    import io
+
+    from pypdf import PdfReader
+
+    from auditor.report.pdf import render_pdf
+
+    reader = PdfReader(io.BytesIO(render_pdf(audit_result)))
+    catalog = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in catalog
+    assert catalog["/MarkInfo"]["/Marked"]
+    assert catalog["/Lang"] == "en"
+    metadata = catalog["/Metadata"].get_object().get_data()
+    assert b"pdfuaid:part" in metadata
