@@ -128,6 +128,8 @@ def regulation_view(regulation: Regulation, result: AuditRecord) -> RegulationVi
         for c in result.checks
         if c.status == "ok" and (c.tables or c.overall) and _speaks(regulation, c.family)
     ]
+    named = sorted({c.split(".")[0] for c in regulation.checks})
+    not_run = [f for f in named if f not in families]
     card = result.metadata
     fields = [
         f.replace("_", " ")
@@ -141,14 +143,21 @@ def regulation_view(regulation: Regulation, result: AuditRecord) -> RegulationVi
         parts.append("measurements of " + ", ".join(families) + ", which no rule judges")
     if fields:
         parts.append("the model card's " + ", ".join(fields))
-    status = ADDRESSED if rules else PARTLY if parts else NOT_ADDRESSED
+    # "Addressed" only when every kind of check the regulation calls for ran and a rule judged
+    # it; a compliance reader must never see more coverage than there was.
+    status = NOT_ADDRESSED
+    if parts:
+        status = ADDRESSED if rules and not not_run else PARTLY
+    by = f"Addressed by {' and '.join(parts)}." if parts else "Not addressed by this audit."
+    if parts and not_run:
+        by += f" Not run in this audit: {', '.join(not_run)} checks."
     return RegulationView(
         name=regulation.name,
         citation=regulation.citation,
         asks=regulation.asks,
         speaks_to=", ".join(regulation.checks),
         addressed=status,
-        by=f"Addressed by {' and '.join(parts)}." if parts else "Not addressed by this audit.",
+        by=by,
     )
 
 

@@ -237,3 +237,14 @@ def test_pdf_with_500_groups_caps_the_table_and_stays_short() -> None:
     text = "".join(p.extract_text() for p in reader.pages)
     assert "450 more groups" in text and "postcode=00049" in text
     assert "postcode=00050" not in text
+
+
+def test_a_regulation_is_addressed_only_when_every_check_it_calls_for_ran(audit_result) -> None:  # type: ignore[no-untyped-def]
+    """Art. 10 needs data-governance checks: fairness rules alone make it 'partly', never more."""
+    from auditor.report.regulations import REGULATIONS, regulation_view
+
+    art10 = next(r for r in REGULATIONS if "Art. 10" in r.name)
+    view = regulation_view(art10, audit_result)
+    assert view.addressed.word in ("partly", "not addressed")
+    if view.addressed.word == "partly":
+        assert "Not run in this audit:" in view.by
