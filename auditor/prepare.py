@@ -14,6 +14,7 @@ from auditor.context import AuditContext, CheckSettings
 from auditor.errors import InputError, UsageError
 from auditor.groups import encode_groups
 from auditor.inputs.data import require_columns
+from auditor.inputs.in_memory import require_aligned
 from auditor.inputs.labels import BinaryLabels, positive_mask, resolve_labels
 from auditor.inputs.model_files import LoadedModel
 from auditor.inputs.predict import ModelOutput, predict
@@ -51,16 +52,7 @@ class Prepared:
 def _aligned_predictions(frame: pd.DataFrame, values: PredictionInput) -> pd.Series:
     """Predictions given as an array or Series, checked to line up with the data's rows."""
     if isinstance(values, pd.Series):
-        if len(values) != len(frame):
-            raise InputError(
-                f"predictions have {len(values):,} rows but the data has {len(frame):,}."
-            )
-        if not values.index.equals(frame.index):
-            raise InputError(
-                "the predictions' index does not match the data's index: rows would be paired "
-                "by position with the wrong people. Align them (e.g. predictions.reindex("
-                "data.index)) or reset both indexes if their order is known to match."
-            )
+        require_aligned(frame, values, "predictions")
         return values.rename("prediction")
     array = np.asarray(values)
     if array.ndim != 1 or len(array) != len(frame):

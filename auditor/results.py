@@ -244,14 +244,9 @@ class Provenance(_Model):
     seed: int
 
 
-class ModelCard(_Model):
-    """The model card (``--metadata``): who answers for the model and what it is for.
+class ModelCardFields(_Model):
+    """The fields of a model card, in the order every report lists them."""
 
-    ``missing`` lists the required fields the file left empty; the accountability check
-    measures completeness from it and the policy judges it.
-    """
-
-    source: str | None = None
     name: str | None = None
     version: str | None = None
     owner: str | None = None
@@ -264,6 +259,16 @@ class ModelCard(_Model):
     affected_groups: list[str] = Field(default_factory=list)
     societal_impact: str | None = None
     review_date: str | None = None
+
+
+class ModelCard(ModelCardFields):
+    """The model card (``--metadata``): who answers for the model and what it is for.
+
+    ``missing`` lists the required fields the file left empty; the accountability check
+    measures completeness from it and the policy judges it.
+    """
+
+    source: str | None = None
     missing: list[str] = Field(default_factory=list)
 
 

@@ -36,6 +36,18 @@ def as_frame(data: Any) -> pd.DataFrame:
     return frame
 
 
+def require_aligned(frame: pd.DataFrame, other: pd.Series | pd.DataFrame, what: str) -> None:
+    """Refuse a Series/DataFrame whose rows would be paired with the wrong rows of the data."""
+    if len(other) != len(frame):
+        raise InputError(f"the {what} have {len(other):,} rows but the data has {len(frame):,}.")
+    if not other.index.equals(frame.index):
+        raise InputError(
+            f"the {what}' index does not match the data's index: rows would be paired with the "
+            f"wrong people. Align them (e.g. {what.replace(' ', '_')}.reindex(data.index)) or "
+            "reset both indexes if their order is known to match."
+        )
+
+
 def attach_sensitive(
     frame: pd.DataFrame,
     sensitive: SensitiveInput | None,
@@ -58,16 +70,7 @@ def attach_sensitive(
         given = given.to_frame(name=given.name if given.name is not None else "sensitive")
     if not isinstance(given, pd.DataFrame):
         return frame, [str(c) for c in given]
-    if len(given) != len(frame):
-        raise InputError(
-            f"the sensitive features have {len(given):,} rows but the data has {len(frame):,}."
-        )
-    if not given.index.equals(frame.index):
-        raise InputError(
-            "the sensitive features' index does not match the data's index: rows would be "
-            "paired with the wrong people. Align them (e.g. features.reindex(data.index)) or "
-            "reset both indexes if their order is known to match."
-        )
+    require_aligned(frame, given, "sensitive features")
     names = [str(c) for c in given.columns]
     clashes = [c for c in names if c in frame.columns and not frame[c].equals(given[c])]
     if clashes:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, ValidationError
 
 from auditor.errors import InputError
-from auditor.results import ModelCard
+from auditor.results import ModelCard, ModelCardFields
 from auditor.safe_yaml import YamlProblem, describe_validation_error, read_yaml_mapping
 
 MAX_MODEL_CARD_BYTES = 256 * 1024
@@ -31,23 +31,12 @@ REQUIRED_FIELDS = (
 )
 
 
-class ModelCardFile(BaseModel):
+class ModelCardFile(ModelCardFields):
     """The keys a model card file may have (all optional here; completeness is a check)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    name: str | None = None
-    version: str | None = None
-    owner: str | None = None
-    contact: str | None = None
-    intended_use: str | None = None
-    intended_users: list[str] = Field(default_factory=list)
-    out_of_scope_uses: list[str] = Field(default_factory=list)
-    human_oversight: str | None = None
-    known_limitations: list[str] = Field(default_factory=list)
-    affected_groups: list[str] = Field(default_factory=list)
-    societal_impact: str | None = None
-    review_date: date | None = None
+    review_date: date | None = None  # type: ignore[assignment]  # a real date in the file
 
 
 def load_model_card(path: str | Path) -> ModelCard:

@@ -15,7 +15,7 @@ from auditor.report.findings import family_of
 from auditor.report.formatting import badge, cell_text, count, label
 from auditor.report.group_tables import group_table
 from auditor.report.view import CardField, Fact, FamilyView, ModelCardView, SectionView
-from auditor.results import AuditRecord, CheckResult, ModelCard
+from auditor.results import AuditRecord, CheckResult, ModelCard, ModelCardFields
 
 
 @dataclass(frozen=True)
@@ -86,20 +86,7 @@ FAMILY_TITLES = {
     "privacy": "Privacy",
     "accountability": "Accountability",
 }
-CARD_FIELDS = (
-    "name",
-    "version",
-    "owner",
-    "contact",
-    "intended_use",
-    "intended_users",
-    "out_of_scope_uses",
-    "human_oversight",
-    "known_limitations",
-    "affected_groups",
-    "societal_impact",
-    "review_date",
-)
+CARD_FIELDS = tuple(ModelCardFields.model_fields)
 
 
 def section_of(family: str) -> str:
