@@ -26,6 +26,18 @@ from auditor import AuditResult, audit
 from auditor.errors import InputError, UsageError
 from tests.conftest import ROOT, SAMPLE_DATA, audit_args, run_cli
 
+
+def audit_credit(data: object, **options: object) -> AuditResult:
+    """The German credit audit these tests share: sex and age group, good credit favourable."""
+    settings: dict[str, object] = {
+        "target": "credit",
+        "pos_label": 1,
+        "sensitive": ["sex", "age_group"],
+        "positive_outcome": "favorable",
+    }
+    return audit(data, **{**settings, **options})
+
+
 NUMERIC = ["month", "credit_amount", "age", "investment_as_income_percentage"]
 CATEGORICAL = ["status", "credit_history", "savings", "purpose"]
 SNAPSHOT = ROOT / "tests" / "snapshots" / "repr_html_german.html"
@@ -64,14 +76,7 @@ def no_pickling(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_in_memory_pipeline_is_audited_without_any_file(
     german: pd.DataFrame, pipeline: Pipeline, no_pickling: None
 ) -> None:
-    result = audit(
-        german,
-        target="credit",
-        pos_label=1,
-        sensitive=["sex", "age_group"],
-        model=pipeline,
-        positive_outcome="favorable",
-    )
+    result = audit_credit(german, model=pipeline)
     assert isinstance(result, AuditResult)
     model = result.setup.model
     assert model is not None and model.path is None and model.format == "in-memory"
@@ -108,14 +113,7 @@ def test_in_memory_lightgbm_classifier(german: pd.DataFrame, no_pickling: None) 
 def test_cli_with_the_saved_model_gives_the_same_numbers(
     german: pd.DataFrame, pipeline: Pipeline, tmp_path: Path
 ) -> None:
-    in_memory = audit(
-        german,
-        target="credit",
-        pos_label=1,
-        sensitive=["sex", "age_group"],
-        model=pipeline,
-        positive_outcome="favorable",
-    )
+    in_memory = audit_credit(german, model=pipeline)
     sio.dump(pipeline, tmp_path / "model.skops")
     args = audit_args("sex", "age_group", model=tmp_path / "model.skops")
     done = run_cli(*args, "--out", tmp_path, "--format", "json")
@@ -195,14 +193,7 @@ def test_arrow_table_and_prediction_array(german: pd.DataFrame) -> None:
 
 @pytest.fixture(scope="module")
 def sample_result() -> AuditResult:
-    return audit(
-        SAMPLE_DATA,
-        target="credit",
-        pos_label=1,
-        sensitive=["sex", "age_group"],
-        model=ROOT / "sample_models" / "german_credit_model.skops",
-        positive_outcome="favorable",
-    )
+    return audit_credit(SAMPLE_DATA, model=ROOT / "sample_models" / "german_credit_model.skops")
 
 
 def test_findings_filter_and_verdict(sample_result: AuditResult) -> None:
@@ -269,14 +260,7 @@ class _TagBalance(HTMLParser):
 
 def test_repr_html_matches_its_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
-    result = audit(
-        SAMPLE_DATA,
-        target="credit",
-        pos_label=1,
-        sensitive=["sex", "age_group"],
-        model=ROOT / "sample_models" / "german_credit_model.skops",
-        positive_outcome="favorable",
-    )
+    result = audit_credit(SAMPLE_DATA, model=ROOT / "sample_models" / "german_credit_model.skops")
     html = result._repr_html_()
     parser = _TagBalance()
     parser.feed(html)
