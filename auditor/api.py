@@ -31,6 +31,7 @@ from auditor.policy.load import LoadedPolicy
 from auditor.prepare import AuditRequest, PredictionInput, Prepared, prepare
 from auditor.provenance import audit_time, build_provenance
 from auditor.results import (
+    SEVERITY_RANK,
     AuditSetup,
     Definition,
     Finding,
@@ -39,7 +40,6 @@ from auditor.results import (
 )
 
 Outcome = Literal["favorable", "adverse"]
-_SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 def audit(
@@ -101,7 +101,7 @@ def audit(
         Measurements, findings and provenance; ``verdict`` is 'passed', 'failed' or
         'inconclusive'.
     """
-    if fail_on not in _SEVERITY_RANK:
+    if fail_on not in SEVERITY_RANK:
         raise UsageError(f"fail_on must be 'error' or 'warning', got {fail_on!r}.")
     loaded_policy = load_policy(policy)
     settings = loaded_policy.policy.settings
@@ -208,11 +208,9 @@ def overall_verdict(
 ) -> Literal["passed", "failed", "inconclusive"]:
     """Failed if a finding at or above ``fail_on`` fails (or a check errored); inconclusive
     only when the policy says insufficient data blocks; passed otherwise."""
-    floor = _SEVERITY_RANK[fail_on]
-    counted = [f for f in findings if _SEVERITY_RANK[f.severity] >= floor]
-    if any(f.verdict == "error" for f in findings) or any(f.verdict == "fail" for f in counted):
+    if any(f.blocks(fail_on) for f in findings):
         return "failed"
-    if inconclusive_blocks and any(f.verdict == "insufficient_data" for f in counted):
+    if inconclusive_blocks and any(f.blocks(fail_on, inconclusive=True) for f in findings):
         return "inconclusive"
     return "passed"
 

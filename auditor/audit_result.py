@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pydantic import PrivateAttr
 
 from auditor.report import render_notebook_html, write_reports
-from auditor.results import AuditRecord, Finding, FindingList, GroupTable, Value
+from auditor.results import AuditRecord, Finding, GroupTable, Value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,7 +33,6 @@ FRAME_COLUMNS = (
     "reason",
 )
 _GROUP_MEASURES = ("value", "difference_to_reference", "ratio_to_reference", "ratio_to_highest")
-_SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 class AuditResult(AuditRecord):
@@ -54,24 +53,6 @@ class AuditResult(AuditRecord):
     def passed(self) -> bool:
         """True when the policy passed (verdict 'passed')."""
         return self.verdict == "passed"
-
-    @property
-    def blocking_findings(self) -> FindingList:
-        """The findings that decide the verdict: failures at or above ``fail_on``, errors,
-        and (when the verdict is inconclusive) the findings with insufficient data."""
-        floor = _SEVERITY_RANK[self.fail_on]
-        picked = [
-            f
-            for f in self.findings
-            if f.verdict == "error"
-            or (f.verdict == "fail" and _SEVERITY_RANK[f.severity] >= floor)
-            or (
-                self.verdict == "inconclusive"
-                and f.verdict == "insufficient_data"
-                and _SEVERITY_RANK[f.severity] >= floor
-            )
-        ]
-        return FindingList(picked)
 
     def to_frame(self) -> pd.DataFrame:
         """Every measurement as one tidy DataFrame, one row per value.
@@ -189,7 +170,7 @@ def _table_rows(family: str, table: GroupTable) -> list[tuple[object, ...]]:
                     )
                 )
     for metric, summary in table.summaries.items():
-        n = sum(r.n for r in table.rows if r.group in summary.groups_compared)
+        n = summary.n_compared
         for measure in ("min_max_ratio", "max_abs_difference"):
             rows.append(
                 _row(

@@ -95,6 +95,7 @@ class Summary(_Model):
     max_abs_difference: Value
     groups_compared: list[str]
     groups_excluded: dict[str, Reason]
+    n_compared: int = Field(default=0, description="Rows in the groups compared")
     lowest_group: str | None = None
     highest_group: str | None = None
 
@@ -122,6 +123,12 @@ class CheckResult(_Model):
 
 Verdict = Literal["pass", "fail", "insufficient_data", "error", "not_applicable", "waived"]
 Severity = Literal["error", "warning", "info"]
+SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
+
+
+def at_or_above(severity: str, fail_on: str) -> bool:
+    """Whether a rule of this severity counts toward the verdict when failing on ``fail_on``."""
+    return SEVERITY_RANK[severity] >= SEVERITY_RANK[fail_on]
 
 
 class WaiverInfo(_Model):
@@ -162,9 +169,18 @@ class Finding(_Model):
     references: list[str] = Field(default_factory=list)
     waiver: WaiverInfo | None = None
 
-    @property
-    def blocking(self) -> bool:
-        return self.verdict in ("fail", "error")
+    def blocks(self, fail_on: str, *, inconclusive: bool = False) -> bool:
+        """Whether this finding decides the verdict, the one rule every output applies.
+
+        An error always does; a failure does at or above ``fail_on``; insufficient data does
+        at or above ``fail_on`` when the audit is inconclusive (the policy blocks on it).
+        """
+        if self.verdict == "error":
+            return True
+        counted = at_or_above(self.severity, fail_on)
+        if self.verdict == "fail":
+            return counted
+        return inconclusive and self.verdict == "insufficient_data" and counted
 
 
 class FindingList(list[Finding]):
@@ -295,6 +311,14 @@ class AuditRecord(_Model):
     metadata: ModelCard | None = None
     definitions: list[Definition] = Field(default_factory=list)
     provenance: Provenance
+
+    @property
+    def blocking_findings(self) -> FindingList:
+        """The findings that decide the verdict (see :meth:`Finding.blocks`)."""
+        inconclusive = self.verdict == "inconclusive"
+        return FindingList(
+            f for f in self.findings if f.blocks(self.fail_on, inconclusive=inconclusive)
+        )
 
     def check(self, family: str) -> CheckResult:
         """The results of one family of checks ('fairness', 'performance', 'accountability')."""

@@ -98,6 +98,7 @@ def _summary(
     keys: tuple[str, ...],
     eligible: npt.NDArray[np.bool_],
     reasons: list[Reason],
+    rows: npt.NDArray[np.int64],
 ) -> Summary:
     excluded: dict[str, Reason] = {}
     for i, key in enumerate(keys):
@@ -106,7 +107,9 @@ def _summary(
         elif np.isnan(values[i]):
             excluded[key] = reasons[i]
     compared = [k for k in keys if k not in excluded]
-    picked = values[[i for i, k in enumerate(keys) if k not in excluded]]
+    kept = [i for i, k in enumerate(keys) if k not in excluded]
+    picked = values[kept]
+    n_compared = int(rows[kept].sum())
     if len(picked) < 2:
         undefined = Value(value=None, reason=Reason.FEWER_THAN_TWO_GROUPS)
         return Summary(
@@ -114,6 +117,7 @@ def _summary(
             max_abs_difference=undefined,
             groups_compared=compared,
             groups_excluded=excluded,
+            n_compared=n_compared,
         )
     low, high = float(picked.min()), float(picked.max())
     ratio = Value(value=None, reason=Reason.ALL_ZERO) if high == 0 else Value(value=low / high)
@@ -122,6 +126,7 @@ def _summary(
         max_abs_difference=Value(value=high - low),
         groups_compared=compared,
         groups_excluded=excluded,
+        n_compared=n_compared,
         lowest_group=compared[int(np.argmin(picked))],
         highest_group=compared[int(np.argmax(picked))],
     )
@@ -167,7 +172,7 @@ def group_table(ctx: AuditContext, grouping: Grouping) -> GroupTable:
             )
             for g in range(grouping.n_groups)
         ]
-        summaries[spec.name] = _summary(values, grouping.keys, eligible, reasons)
+        summaries[spec.name] = _summary(values, grouping.keys, eligible, reasons, counts.rows)
     rows = [
         GroupRow(
             group=grouping.keys[g],

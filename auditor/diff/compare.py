@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from auditor.errors import UsageError
-from auditor.results import AuditRecord, Finding, Severity, Verdict
+from auditor.results import SEVERITY_RANK, AuditRecord, Finding, Severity, Verdict
 
 AuditVerdict = Literal["passed", "failed", "inconclusive"]
 MEASURES = ("value", "ratio_to_reference")
 _FAILING = ("fail", "error")
 _FIXED = ("pass", "waived")
-_SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 _VERDICT_RANK = {"passed": 0, "inconclusive": 1, "failed": 2}
 
 
@@ -175,7 +174,6 @@ def _finding_changes(
     for findings, into in ((base.findings, before), (new.findings, after)):
         for finding in findings:
             into.setdefault(_finding_key(finding), finding)
-    floor = _SEVERITY_RANK[new.fail_on]
     new_failures, fixed, other = [], [], []
     for key in sorted(before.keys() | after.keys()):
         old, cur = before.get(key), after.get(key)
@@ -197,8 +195,7 @@ def _finding_changes(
             new_value=cur.value if cur else None,
             threshold_text=shown.threshold_text,
             n=shown.n,
-            blocking=cur is not None
-            and (cur.verdict == "error" or _SEVERITY_RANK[cur.severity] >= floor),
+            blocking=cur is not None and cur.blocks(new.fail_on),
         )
         if new_verdict in _FAILING and old_verdict not in _FAILING:
             new_failures.append(change)
@@ -206,8 +203,8 @@ def _finding_changes(
             fixed.append(change)
         else:
             other.append(change)
-    new_failures.sort(key=lambda c: (not c.blocking, -_SEVERITY_RANK[c.severity]))
-    fixed.sort(key=lambda c: -_SEVERITY_RANK[c.severity])
+    new_failures.sort(key=lambda c: (not c.blocking, -SEVERITY_RANK[c.severity]))
+    fixed.sort(key=lambda c: -SEVERITY_RANK[c.severity])
     return tuple(new_failures), tuple(fixed), tuple(other)
 
 

@@ -58,7 +58,7 @@ def _judge_table(rule: Rule, metric: str, table: GroupTable, min_n: int) -> Iter
     summary = table.summaries[metric]
     if rule.measure in _SUMMARY:
         value: Value = getattr(summary, rule.measure)
-        n = sum(row.n for row in table.rows if row.group in summary.groups_compared)
+        n = summary.n_compared
         between = None
         if summary.lowest_group and summary.highest_group:
             between = f"lowest {summary.lowest_group}, highest {summary.highest_group}"

@@ -11,7 +11,7 @@ from collections import Counter
 
 from auditor.report.formatting import badge, count, number, reason_text
 from auditor.report.view import Cell, FindingRow
-from auditor.results import AuditRecord, Finding, Reason
+from auditor.results import SEVERITY_RANK, AuditRecord, Finding, Reason, at_or_above
 
 MAX_FINDING_ROWS = 100
 ORDER = {
@@ -22,7 +22,6 @@ ORDER = {
     "pass": 4,
     "not_applicable": 5,
 }
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 def family_of(check: str) -> str:
@@ -75,7 +74,7 @@ def sorted_findings(findings: list[Finding]) -> list[Finding]:
     """Failures first, then waived, undecided and passed; by severity, rule and group."""
 
     def key(f: Finding) -> tuple[int, int, str, str, str]:
-        order = ORDER.get(f.verdict, 5), SEVERITY_ORDER.get(f.severity, 3)
+        order = ORDER.get(f.verdict, 5), -SEVERITY_RANK[f.severity]
         return (*order, f.rule_id, f.attribute or "", f.group or "")
 
     return sorted(findings, key=key)
@@ -83,7 +82,7 @@ def sorted_findings(findings: list[Finding]) -> list[Finding]:
 
 def blocks(finding: Finding, fail_on: str) -> bool:
     """Whether a failed finding's severity is one the audit fails on (the policy's setting)."""
-    return SEVERITY_ORDER.get(finding.severity, 3) <= SEVERITY_ORDER.get(fail_on, 0)
+    return at_or_above(finding.severity, fail_on)
 
 
 def shown(items: list[str], limit: int = 5) -> str:
@@ -119,7 +118,7 @@ def summary(result: AuditRecord) -> tuple[str, tuple[str, ...]]:
     for (rule, severity), groups in failed.items():
         effect = (
             "this fails the audit"
-            if SEVERITY_ORDER[severity] <= SEVERITY_ORDER[result.fail_on]
+            if at_or_above(severity, result.fail_on)
             else f"a {severity}: reported, but the audit fails only on severity {result.fail_on}"
         )
         lines.append(f"Rule '{rule}' failed for {shown(groups)} ({effect}).")

@@ -34,7 +34,6 @@ from auditor.results import AuditRecord, Finding
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "junit.xsd"
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 _OUTCOMES = {"failures": "failure", "errors": "error", "skipped": "skipped"}
 
 
@@ -77,10 +76,6 @@ def _details(finding: Finding) -> str:
     return "\n\n".join(part for part in (finding.message, finding.rationale) if part)
 
 
-def _blocks(finding: Finding, fail_on: str) -> bool:
-    return _SEVERITY_RANK[finding.severity] >= _SEVERITY_RANK[fail_on]
-
-
 def _skip_message(finding: Finding) -> str:
     if finding.verdict == "insufficient_data":
         n = "" if finding.n is None else f", n={finding.n}"
@@ -99,10 +94,10 @@ def _testcase(
 ) -> None:
     case = _sub(suite, "testcase", name=name, classname=f"auditor.{finding.rule_id}", time="0")
     verdict = finding.verdict
-    if verdict == "insufficient_data" and inconclusive and _blocks(finding, fail_on):
+    if verdict == "insufficient_data" and finding.blocks(fail_on, inconclusive=inconclusive):
         # The policy blocks on insufficient data (exit 4): CI must not show this as green.
         _sub(case, "failure", finding.message, message=_skip_message(finding), type="inconclusive")
-    elif verdict == "fail" and _blocks(finding, fail_on):
+    elif verdict == "fail" and finding.blocks(fail_on):
         _sub(
             case,
             "failure",

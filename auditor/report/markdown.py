@@ -26,7 +26,6 @@ MAX_ROWS = 30
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _NEWLINE = re.compile(r"\r\n|[\r\n\t\v\f\u2028\u2029\x85]")
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
-_SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 _HEADINGS = {
     "passed": "✔ Fairness audit PASSED",
     "failed": "✘ Fairness audit FAILED",
@@ -60,14 +59,7 @@ def code(text: str) -> str:
 
 
 def _blocking(finding: Finding, result: AuditRecord) -> bool:
-    """Same rule as the verdict: errors, failures at or above ``fail_on``, and (when the audit
-    is inconclusive) insufficient data at or above ``fail_on``."""
-    counted = _SEVERITY_RANK[finding.severity] >= _SEVERITY_RANK[result.fail_on]
-    if finding.verdict == "error":
-        return True
-    if finding.verdict == "fail":
-        return counted
-    return result.verdict == "inconclusive" and finding.verdict == "insufficient_data" and counted
+    return finding.blocks(result.fail_on, inconclusive=result.verdict == "inconclusive")
 
 
 def _rank(finding: Finding, result: AuditRecord) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from auditor.report.findings import sorted_findings
 from auditor.results import AuditRecord, Finding
 
 _SYMBOL = {
@@ -19,10 +20,9 @@ MAX_ROWS = 15
 
 
 def _interesting(findings: list[Finding]) -> list[Finding]:
-    order = {"error": 0, "fail": 1, "waived": 2, "insufficient_data": 3}
-    rank = {"error": 0, "warning": 1, "info": 2}
-    picked = [f for f in findings if f.verdict in order]
-    return sorted(picked, key=lambda f: (order[f.verdict], rank[f.severity], f.rule_id))
+    """The report's order (failures first), without the passes."""
+    shown = ("error", "fail", "waived", "insufficient_data")
+    return [f for f in sorted_findings(findings) if f.verdict in shown]
 
 
 def print_summary(result: AuditRecord, written: Mapping[str, Path]) -> None:

@@ -162,6 +162,7 @@ def table() -> GroupTable:
         max_abs_difference=Value(value=0.3),
         groups_compared=["g=a", "g=b"],
         groups_excluded={"g=c": Reason.BELOW_MIN_GROUP_SIZE},
+        n_compared=180,  # rows of g=a (100) and g=b (80)
     )
     return GroupTable(
         attribute="g",
