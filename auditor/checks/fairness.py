@@ -63,19 +63,23 @@ def _value(v: float, reason: Reason | None, low: float = np.nan, high: float = n
 
 
 def _disparities(
-    values: FloatArray, ref: int, eligible: npt.NDArray[np.bool_]
+    values: FloatArray, ref: int, eligible: npt.NDArray[np.bool_], reasons: list[Reason]
 ) -> tuple[list[Value], list[Value], list[Value]]:
-    """difference_to_reference, ratio_to_reference and ratio_to_highest per group."""
+    """difference_to_reference, ratio_to_reference and ratio_to_highest per group.
+
+    A group whose own value is undefined gets its own reason on every disparity, not the
+    reference's.
+    """
     ref_value = values[ref]
     defined_eligible = eligible & ~np.isnan(values)
     highest = float(np.max(values[defined_eligible])) if defined_eligible.any() else np.nan
     diffs, ratios, to_highest = [], [], []
-    for v in values:
+    for v, own in zip(values, reasons, strict=True):
         if np.isnan(v):
-            own = Reason.REFERENCE_UNDEFINED  # replaced below by the group's own reason
-            diffs.append(Value(value=None, reason=own))
-            ratios.append(Value(value=None, reason=own))
-            to_highest.append(Value(value=None, reason=own))
+            undefined = Value(value=None, reason=own)
+            diffs.append(undefined)
+            ratios.append(undefined)
+            to_highest.append(undefined)
             continue
         diffs.append(_value(v - ref_value, Reason.REFERENCE_UNDEFINED))
         if np.isnan(ref_value):
@@ -162,24 +166,25 @@ def group_table(ctx: AuditContext, grouping: Grouping) -> GroupTable:
         ]
         trials = _effective_trials(counts, ctx, grouping, den)
         low, high = wilson_interval(values * trials, trials, ctx.settings.confidence)
-        diffs, ratios, to_highest = _disparities(values, grouping.reference, eligible)
+        diffs, ratios, to_highest = _disparities(values, grouping.reference, eligible, reasons)
         cells[spec.name] = [
             MetricCell(
                 value=_value(values[g], reasons[g], low[g], high[g]),
-                difference_to_reference=_own_reason(diffs[g], values[g], reasons[g]),
-                ratio_to_reference=_own_reason(ratios[g], values[g], reasons[g]),
-                ratio_to_highest=_own_reason(to_highest[g], values[g], reasons[g]),
+                difference_to_reference=diffs[g],
+                ratio_to_reference=ratios[g],
+                ratio_to_highest=to_highest[g],
             )
             for g in range(grouping.n_groups)
         ]
         summaries[spec.name] = _summary(values, grouping.keys, eligible, reasons, counts.rows)
+    columns = {c: counts.cell(c) for c in ("tp", "fp", "fn", "tn", "n")}  # once, not per group
     rows = [
         GroupRow(
             group=grouping.keys[g],
             labels=grouping.labels[g],
             n=int(counts.rows[g]),
-            weight_sum=None if ctx.weights is None else float(counts.cell("n")[g]),
-            counts={c: float(counts.cell(c)[g]) for c in ("tp", "fp", "fn", "tn")},
+            weight_sum=None if ctx.weights is None else float(columns["n"][g]),
+            counts={c: float(columns[c][g]) for c in ("tp", "fp", "fn", "tn")},
             metrics={name: cells[name][g] for name in cells},
         )
         for g in range(grouping.n_groups)
@@ -192,11 +197,6 @@ def group_table(ctx: AuditContext, grouping: Grouping) -> GroupTable:
         rows=rows,
         summaries=summaries,
     )
-
-
-def _own_reason(disparity: Value, own_value: float, own: Reason) -> Value:
-    """A group whose own value is undefined gets its own reason, not the reference's."""
-    return Value(value=None, reason=own) if np.isnan(own_value) else disparity
 
 
 @register_family("fairness")

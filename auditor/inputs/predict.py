@@ -45,9 +45,8 @@ def _feature_names(model: Any) -> list[str] | None:
 
 
 def _n_features(model: Any) -> int | None:
-    for attr in ("n_features_in_",):
-        if hasattr(model, attr):
-            return int(getattr(model, attr))
+    if hasattr(model, "n_features_in_"):  # scikit-learn
+        return int(model.n_features_in_)
     if hasattr(model, "num_feature"):
         return int(model.num_feature())
     if hasattr(model, "num_features"):
