@@ -13,6 +13,7 @@ import pandas as pd
 from auditor.audit_result import AuditResult
 from auditor.checks import run_families
 from auditor.checks.registry import CHECKS
+from auditor.context import CheckSettings
 from auditor.errors import UsageError
 from auditor.inputs.data import read_table
 from auditor.inputs.in_memory import (
@@ -143,9 +144,18 @@ def audit(
         frame,
         request,
         model=loaded_model,
-        positive_outcome=outcome,
-        min_group_size=settings.min_group_size,
-        confidence=settings.confidence,
+        settings=CheckSettings(
+            min_group_size=settings.min_group_size,
+            confidence=settings.confidence,
+            positive_outcome=outcome,
+            min_positives=settings.min_positives,
+            min_negatives=settings.min_negatives,
+            bootstrap_resamples=settings.bootstrap_resamples,
+            seed=seed,
+            multiple_comparisons=settings.multiple_comparisons,
+            score_threshold=settings.score_threshold,
+            top_k=settings.top_k,
+        ),
         model_card=model_card,
     )
     families = sorted({CHECKS[rule.check].family for rule in loaded_policy.policy.rules})

@@ -21,6 +21,13 @@ class CheckSettings:
     min_group_size: int = 30
     confidence: float = 0.95
     positive_outcome: Literal["favorable", "adverse"] = "favorable"
+    min_positives: int = 0
+    min_negatives: int = 0
+    bootstrap_resamples: int = 1000
+    seed: int = 0
+    multiple_comparisons: str = "holm"
+    score_threshold: float | None = None
+    top_k: int | None = None
 
 
 @dataclass(frozen=True)
@@ -28,7 +35,9 @@ class AuditContext:
     """Validated inputs: labels as booleans, groups as integer codes, predictions made once.
 
     ``y_true[i]`` / ``y_pred[i]`` are True where row i's actual / predicted label is the
-    positive label. ``groupings`` holds each sensitive attribute and, when there are
+    positive label. A regression audit (``task == 'regression'``) carries the numbers in
+    ``target_values`` / ``predicted_values`` instead (its ``y_true`` / ``y_pred`` are unused).
+    ``groupings`` holds each sensitive attribute and, when there are
     several, their intersection.
     """
 
@@ -41,6 +50,9 @@ class AuditContext:
     groupings: list[Grouping]
     settings: CheckSettings = field(default_factory=CheckSettings)
     model_card: ModelCard | None = None
+    task: Literal["classification", "regression"] = "classification"
+    target_values: npt.NDArray[np.float64] | None = None
+    predicted_values: npt.NDArray[np.float64] | None = None
 
     @property
     def n_rows(self) -> int:

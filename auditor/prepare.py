@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -96,9 +96,7 @@ def prepare(
     request: AuditRequest,
     *,
     model: LoadedModel | None,
-    positive_outcome: Literal["favorable", "adverse"],
-    min_group_size: int,
-    confidence: float,
+    settings: CheckSettings,
     model_card: ModelCard | None = None,
 ) -> Prepared:
     """Validate the inputs and build the AuditContext; every problem is an InputError."""
@@ -156,11 +154,7 @@ def prepare(
         scores=scores,
         weights=_weights(frame, request.weight),
         groupings=groupings,
-        settings=CheckSettings(
-            min_group_size=min_group_size,
-            confidence=confidence,
-            positive_outcome=positive_outcome,
-        ),
+        settings=settings,
         model_card=model_card,
     )
     return Prepared(context, output, prediction_col, notes)

@@ -32,6 +32,14 @@ class Reason(StrEnum):
     ALL_ZERO = "all_zero"
     IS_REFERENCE = "is_reference"
     NOT_AVAILABLE = "not_available"
+    BELOW_MIN_POSITIVES = "below_min_positives"
+    BELOW_MIN_NEGATIVES = "below_min_negatives"
+    NO_FALSE_POSITIVES = "no_false_positives"
+    NO_SCORES = "no_scores"
+    SCORES_NOT_PROBABILITIES = "scores_not_probabilities"
+    CONSTANT_TARGET = "constant_target"
+    NOT_CONFIDENT = "not_confident"
+    NO_INTERVAL = "no_interval"
 
 
 REASON_TEXT: dict[Reason, str] = {
@@ -47,6 +55,18 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.ALL_ZERO: "every compared group has the value 0, so the ratio is undefined",
     Reason.IS_REFERENCE: "this is the reference group",
     Reason.NOT_AVAILABLE: "the audit has no input for this measure",
+    Reason.BELOW_MIN_POSITIVES: "the group has fewer actual positives than the policy's "
+    "min_positives",
+    Reason.BELOW_MIN_NEGATIVES: "the group has fewer actual negatives than the policy's "
+    "min_negatives",
+    Reason.NO_FALSE_POSITIVES: "the group has no false positives, so FN / FP is undefined",
+    Reason.NO_SCORES: "the audit has no scores (pass --score COL, or a model with "
+    "predict_proba or decision_function)",
+    Reason.SCORES_NOT_PROBABILITIES: "the scores are not probabilities in [0, 1]",
+    Reason.CONSTANT_TARGET: "the target is constant in the group, so R² is undefined",
+    Reason.NOT_CONFIDENT: "the value is beyond the threshold but its confidence interval "
+    "reaches the threshold: not a violation with the confidence the rule requires",
+    Reason.NO_INTERVAL: "the rule requires confidence but the value has no interval",
 }
 
 
@@ -68,13 +88,30 @@ class Value(_Model):
         return self.value is not None
 
 
+class SignificanceTest(_Model):
+    """A test that the group's rate equals the reference group's (two-sided)."""
+
+    method: str = Field(description="'two-proportion z test' or \"Fisher's exact test\"")
+    statistic: float | None = None
+    p_value: float
+    p_adjusted: float | None = Field(
+        default=None, description="p-value after the table's multiple-comparison correction"
+    )
+
+
 class MetricCell(_Model):
-    """One metric for one group: its value and its disparities to the reference and the best."""
+    """One metric for one group: its value and its disparities to the reference and the best.
+
+    ``excluded`` says why the policy does not judge this group on this metric (too few rows,
+    positives or negatives); its values are still shown for information.
+    """
 
     value: Value
     difference_to_reference: Value
     ratio_to_reference: Value
     ratio_to_highest: Value
+    excluded: Reason | None = None
+    test: SignificanceTest | None = None
 
 
 class GroupRow(_Model):
@@ -100,6 +137,30 @@ class Summary(_Model):
     highest_group: str | None = None
 
 
+class Criterion(_Model):
+    """A named fairness criterion over one attribute (e.g. equalized odds difference).
+
+    ``value`` is the attribute-level figure (its convention is in the check's definition);
+    ``by_group`` holds each non-reference group's figure against the reference group, where
+    the criterion has one (AIF360's convention: group minus, or over, the reference).
+    """
+
+    value: Value
+    between: str | None = Field(default=None, description="The groups the value comes from")
+    n_compared: int = 0
+    by_group: dict[str, Value] = Field(default_factory=dict)
+
+
+class ReliabilityBin(_Model):
+    """One score bin of a group's reliability (calibration) table."""
+
+    low: float
+    high: float
+    n: int
+    mean_score: float | None
+    fraction_positive: float | None
+
+
 class GroupTable(_Model):
     """Every group of one sensitive attribute or intersection of attributes."""
 
@@ -109,6 +170,22 @@ class GroupTable(_Model):
     reference_rule: Literal["user", "largest_group"]
     rows: list[GroupRow]
     summaries: dict[str, Summary]
+    criteria: dict[str, Criterion] = Field(default_factory=dict)
+    correction: str | None = Field(
+        default=None, description="Multiple-comparison correction applied to the p-values"
+    )
+    calibration: dict[str, list[ReliabilityBin]] = Field(
+        default_factory=dict, description="Reliability table per group (when scores are given)"
+    )
+
+
+class BootstrapInfo(_Model):
+    """How the bootstrap intervals were made, so that anyone can make them again."""
+
+    resamples: int
+    seed: int
+    confidence: float
+    scheme: str
 
 
 class CheckResult(_Model):
@@ -119,6 +196,7 @@ class CheckResult(_Model):
     error: str | None = None
     tables: list[GroupTable] = Field(default_factory=list)
     overall: dict[str, Value] = Field(default_factory=dict)
+    bootstrap: BootstrapInfo | None = None
 
 
 Verdict = Literal["pass", "fail", "insufficient_data", "error", "not_applicable", "waived"]
@@ -226,6 +304,7 @@ class AuditSetup(_Model):
     """What was audited and how the labels are read."""
 
     mode: Literal["model", "decisions"]
+    task: Literal["classification", "regression"] = "classification"
     data_path: str | None
     rows: int
     target: str

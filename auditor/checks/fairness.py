@@ -1,10 +1,9 @@
-"""Group fairness: every rate per group from one confusion-count kernel, and disparities.
+"""Group fairness: every metric of every group, their disparities, intervals and criteria.
 
-Conventions (named in every report): ``difference_to_reference = group - reference``,
-``ratio_to_reference = group / reference``, ``ratio_to_highest = group / highest group``
-(the "impact ratio" of NYC Local Law 144 and the EEOC four-fifths rule), and over the groups
-with at least ``min_group_size`` rows and a defined value: ``min_max_ratio = min / max`` and
-``max_abs_difference = max - min``.
+One confusion-count kernel gives every classification metric of every group; scores add the
+threshold-free metrics and regression audits their own. :mod:`auditor.checks.disparities`
+turns each metric into cells and summaries with intervals, :mod:`auditor.checks.criteria`
+the named criteria, and :mod:`auditor.checks.resampling` the bootstrap replicates.
 """
 
 from __future__ import annotations
@@ -12,212 +11,274 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from auditor.checks.criteria import CRITERIA, criteria_for_table
+from auditor.checks.disparities import Measured, metric_cells, summary
+from auditor.checks.metric_catalog import GROUP_METRICS, GroupMetric
+from auditor.checks.metric_values import (
+    Parts,
+    ScoreInputs,
+    confusion_proportions,
+    confusion_values,
+    regression_values,
+)
 from auditor.checks.registry import GROUP_MEASURES, CheckSpec, register_check, register_family
-from auditor.context import AuditContext
+from auditor.checks.resampling import SCHEME, bootstrap_samples
+from auditor.context import AuditContext, CheckSettings
 from auditor.groups import Grouping
 from auditor.results import (
     REASON_TEXT,
+    BootstrapInfo,
     CheckResult,
     GroupRow,
     GroupTable,
-    MetricCell,
     Reason,
-    Summary,
-    Value,
+    ReliabilityBin,
 )
-from auditor.stats.confusion import RATES, GroupedCounts, RateSpec, grouped_confusion, rate
-from auditor.stats.intervals import kish_effective_n, wilson_interval
+from auditor.stats.confusion import CELLS, grouped_confusion
+from auditor.stats.intervals import kish_effective_n
+from auditor.stats.scores import grouped_calibration
+from auditor.stats.significance import CORRECTION_NAMES
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
-FAVORABLE_RATE = "favorable_rate"
-_FAVORABLE_DEFINITION = (
-    "Share of the group that receives the favourable outcome: the selection rate when the "
-    "positive label is favourable (credit granted), 1 - selection rate when it is adverse "
-    "(flagged as high risk). Disparate-impact rules are written on this rate so that they "
-    "point the right way whichever the positive label means."
-)
-
-
-def favorable_spec(positive_outcome: str) -> RateSpec:
-    """The favourable-outcome rate: predicted positive or predicted negative, per the policy."""
-    numerator = ("tp", "fp") if positive_outcome == "favorable" else ("tn", "fn")
-    return RateSpec(
-        FAVORABLE_RATE,
-        "Favourable-outcome rate",
-        numerator,
-        ("n",),
-        "empty_group",
-        _FAVORABLE_DEFINITION,
-    )
+NEEDS_SCORES = "needs scores: pass --score COL, or a model with predict_proba"
+_REQUIRES = {
+    "confusion": "needs a classification audit (binary target and predictions)",
+    "score": NEEDS_SCORES,
+    "regression": "needs a regression audit (--task regression)",
+}
 
 
-def _value(v: float, reason: Reason | None, low: float = np.nan, high: float = np.nan) -> Value:
-    if np.isnan(v):
-        return Value(value=None, reason=reason)
-    return Value(
-        value=float(v),
-        ci_low=None if np.isnan(low) else float(low),
-        ci_high=None if np.isnan(high) else float(high),
-    )
-
-
-def _disparities(
-    values: FloatArray, ref: int, eligible: npt.NDArray[np.bool_], reasons: list[Reason]
-) -> tuple[list[Value], list[Value], list[Value]]:
-    """difference_to_reference, ratio_to_reference and ratio_to_highest per group.
-
-    A group whose own value is undefined gets its own reason on every disparity, not the
-    reference's.
-    """
-    ref_value = values[ref]
-    defined_eligible = eligible & ~np.isnan(values)
-    highest = float(np.max(values[defined_eligible])) if defined_eligible.any() else np.nan
-    diffs, ratios, to_highest = [], [], []
-    for v, own in zip(values, reasons, strict=True):
-        if np.isnan(v):
-            undefined = Value(value=None, reason=own)
-            diffs.append(undefined)
-            ratios.append(undefined)
-            to_highest.append(undefined)
-            continue
-        diffs.append(_value(v - ref_value, Reason.REFERENCE_UNDEFINED))
-        if np.isnan(ref_value):
-            ratios.append(Value(value=None, reason=Reason.REFERENCE_UNDEFINED))
-        elif ref_value == 0:
-            ratios.append(Value(value=None, reason=Reason.REFERENCE_ZERO))
+def _reasons(
+    metric: GroupMetric, values: FloatArray, rows: IntArray, pos: IntArray
+) -> list[Reason]:
+    """Why each group's value is undefined (used only where it is NaN)."""
+    reasons = []
+    for g in range(len(values)):
+        if rows[g] == 0:
+            reasons.append(Reason.EMPTY_GROUP)
+        elif metric.needs == "both" and metric.undefined_reason is Reason.NO_POSITIVES:
+            reasons.append(Reason.NO_POSITIVES if pos[g] == 0 else Reason.NO_NEGATIVES)
         else:
-            ratios.append(Value(value=float(v / ref_value)))
-        if np.isnan(highest):
-            to_highest.append(Value(value=None, reason=Reason.FEWER_THAN_TWO_GROUPS))
-        elif highest == 0:
-            to_highest.append(Value(value=None, reason=Reason.ALL_ZERO))
+            reasons.append(metric.undefined_reason)
+    return reasons
+
+
+def _excluded(
+    metric: GroupMetric, rows: IntArray, pos: IntArray, neg: IntArray, settings: CheckSettings
+) -> list[Reason | None]:
+    """Why the policy does not judge each group on this metric (None: it does)."""
+    out: list[Reason | None] = []
+    for g in range(len(rows)):
+        if rows[g] == 0:
+            out.append(Reason.EMPTY_GROUP)
+        elif rows[g] < settings.min_group_size:
+            out.append(Reason.BELOW_MIN_GROUP_SIZE)
+        elif metric.needs in ("positives", "both") and pos[g] < settings.min_positives:
+            out.append(Reason.BELOW_MIN_POSITIVES)
+        elif metric.needs in ("negatives", "both") and neg[g] < settings.min_negatives:
+            out.append(Reason.BELOW_MIN_NEGATIVES)
         else:
-            to_highest.append(Value(value=float(v / highest)))
-    return diffs, ratios, to_highest
+            out.append(None)
+    return out
 
 
-def _summary(
-    values: FloatArray,
-    keys: tuple[str, ...],
-    eligible: npt.NDArray[np.bool_],
-    reasons: list[Reason],
-    rows: npt.NDArray[np.int64],
-) -> Summary:
-    excluded: dict[str, Reason] = {}
-    for i, key in enumerate(keys):
-        if not eligible[i]:
-            excluded[key] = Reason.BELOW_MIN_GROUP_SIZE
-        elif np.isnan(values[i]):
-            excluded[key] = reasons[i]
-    compared = [k for k in keys if k not in excluded]
-    kept = [i for i, k in enumerate(keys) if k not in excluded]
-    picked = values[kept]
-    n_compared = int(rows[kept].sum())
-    if len(picked) < 2:
-        undefined = Value(value=None, reason=Reason.FEWER_THAN_TWO_GROUPS)
-        return Summary(
-            min_max_ratio=undefined,
-            max_abs_difference=undefined,
-            groups_compared=compared,
-            groups_excluded=excluded,
-            n_compared=n_compared,
-        )
-    low, high = float(picked.min()), float(picked.max())
-    ratio = Value(value=None, reason=Reason.ALL_ZERO) if high == 0 else Value(value=low / high)
-    return Summary(
-        min_max_ratio=ratio,
-        max_abs_difference=Value(value=high - low),
-        groups_compared=compared,
-        groups_excluded=excluded,
-        n_compared=n_compared,
-        lowest_group=compared[int(np.argmin(picked))],
-        highest_group=compared[int(np.argmax(picked))],
-    )
+def _effective(parts: Parts, design: FloatArray) -> Parts:
+    """Kish-adjusted (successes, trials): weighted shares keep their value, lose rows."""
+    num, den = parts
+    return num * design, den * design
 
 
-def _effective_trials(
-    counts: GroupedCounts, ctx: AuditContext, grouping: Grouping, den: FloatArray
-) -> FloatArray:
-    """Denominators for the Wilson interval: counts, or Kish-adjusted with weights."""
+def _design_factor(ctx: AuditContext, grouping: Grouping, total: FloatArray) -> FloatArray:
+    """Effective rows per unit of weight in each group (1 without weights)."""
     if ctx.weights is None:
-        return den
+        return np.ones(grouping.n_groups)
     eff_n = kish_effective_n(grouping.codes, grouping.n_groups, ctx.weights)
-    total = counts.cell("n")
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(total > 0, den * eff_n / np.where(total > 0, total, 1.0), 0.0)
+        return np.where(total > 0, eff_n / np.where(total > 0, total, 1.0), 0.0)
 
 
-def group_table(ctx: AuditContext, grouping: Grouping) -> GroupTable:
-    """Every rate of every group of one attribute, with intervals and disparities."""
-    counts = grouped_confusion(
-        grouping.codes, grouping.n_groups, ctx.y_true, ctx.y_pred, ctx.weights
+def _calibration(
+    scores: ScoreInputs, ctx: AuditContext, grouping: Grouping
+) -> dict[str, list[ReliabilityBin]]:
+    table = grouped_calibration(
+        grouping.codes, grouping.n_groups, ctx.y_true, scores.scores, ctx.weights
     )
-    eligible = counts.rows >= ctx.settings.min_group_size
-    specs = [*RATES.values(), favorable_spec(ctx.settings.positive_outcome)]
-    cells: dict[str, list[MetricCell]] = {}
-    summaries: dict[str, Summary] = {}
-    for spec in specs:
-        _, den, values = rate(counts, spec)
-        # A group with no rows is "empty", whatever denominator the rate would have needed.
-        reasons = [
-            Reason.EMPTY_GROUP if counts.rows[g] == 0 else Reason(spec.undefined_reason)
-            for g in range(grouping.n_groups)
-        ]
-        trials = _effective_trials(counts, ctx, grouping, den)
-        low, high = wilson_interval(values * trials, trials, ctx.settings.confidence)
-        diffs, ratios, to_highest = _disparities(values, grouping.reference, eligible, reasons)
-        cells[spec.name] = [
-            MetricCell(
-                value=_value(values[g], reasons[g], low[g], high[g]),
-                difference_to_reference=diffs[g],
-                ratio_to_reference=ratios[g],
-                ratio_to_highest=to_highest[g],
+    out: dict[str, list[ReliabilityBin]] = {}
+    for g, key in enumerate(grouping.keys):
+        if table.rows[g].sum() == 0:
+            continue
+        out[key] = [
+            ReliabilityBin(
+                low=float(table.edges[b]),
+                high=float(table.edges[b + 1]),
+                n=int(table.rows[g, b]),
+                mean_score=None if table.rows[g, b] == 0 else float(table.mean_score[g, b]),
+                fraction_positive=None
+                if table.rows[g, b] == 0
+                else float(table.fraction_positive[g, b]),
             )
-            for g in range(grouping.n_groups)
+            for b in range(len(table.edges) - 1)
         ]
-        summaries[spec.name] = _summary(values, grouping.keys, eligible, reasons, counts.rows)
-    columns = {c: counts.cell(c) for c in ("tp", "fp", "fn", "tn", "n")}  # once, not per group
-    rows = [
+    return out
+
+
+def group_table(
+    ctx: AuditContext,
+    grouping: Grouping,
+    scores: ScoreInputs | None = None,
+    samples: dict[str, FloatArray] | None = None,
+) -> GroupTable:
+    """Every metric of every group of one attribute, with intervals, disparities, criteria."""
+    samples = samples or {}
+    settings = ctx.settings
+    codes, n_groups = grouping.codes, grouping.n_groups
+    rows = np.bincount(codes, minlength=n_groups).astype(np.int64)
+    pos = np.bincount(codes, weights=ctx.y_true, minlength=n_groups).astype(np.int64)
+    neg = rows - pos
+    values: dict[str, FloatArray] = {}
+    parts: dict[str, Parts] = {}
+    counts: dict[str, FloatArray] = {}
+    if ctx.task == "classification":
+        cells = grouped_confusion(codes, n_groups, ctx.y_true, ctx.y_pred, ctx.weights).cells
+        counts = {c: cells[:, i] for i, c in enumerate(CELLS)}
+        design = _design_factor(ctx, grouping, cells.sum(axis=1))
+        values = confusion_values(cells, settings.positive_outcome)
+        parts = {
+            k: _effective(p, design)
+            for k, p in confusion_proportions(cells, settings.positive_outcome).items()
+        }
+        if scores is not None:
+            values.update(scores.values(ctx.weights))
+            parts.update(
+                {k: _effective(p, design) for k, p in scores.proportions(ctx.weights).items()}
+            )
+    else:
+        assert ctx.target_values is not None and ctx.predicted_values is not None
+        values = regression_values(
+            codes, n_groups, ctx.target_values, ctx.predicted_values, ctx.weights
+        )
+    measured = []
+    for name, metric in GROUP_METRICS.items():
+        if name not in values:
+            continue
+        excluded = _excluded(metric, rows, pos, neg, settings)
+        measured.append(
+            Measured(
+                metric=metric,
+                values=values[name],
+                reasons=_reasons(metric, values[name], rows, pos),
+                excluded=excluded,
+                parts=parts.get(name) if metric.proportion else None,
+                samples=samples.get(name),
+            )
+        )
+    correction = settings.multiple_comparisons
+    cells_by_metric = {}
+    summaries = {}
+    for m in measured:
+        cells_by_metric[m.metric.name], _ = metric_cells(
+            m, grouping.reference, settings.confidence, correction
+        )
+        summaries[m.metric.name] = summary(m, grouping.keys, rows, settings.confidence)
+    judged = {
+        m.metric.name: np.array([e is None for e in m.excluded]) & ~np.isnan(m.values)
+        for m in measured
+    }
+    weight_sum = None if ctx.weights is None else np.bincount(codes, ctx.weights, n_groups)
+    table_rows = [
         GroupRow(
             group=grouping.keys[g],
             labels=grouping.labels[g],
-            n=int(counts.rows[g]),
-            weight_sum=None if ctx.weights is None else float(columns["n"][g]),
-            counts={c: float(columns[c][g]) for c in ("tp", "fp", "fn", "tn")},
-            metrics={name: cells[name][g] for name in cells},
+            n=int(rows[g]),
+            weight_sum=None if weight_sum is None else float(weight_sum[g]),
+            counts={c: float(column[g]) for c, column in counts.items()},
+            metrics={name: cells[g] for name, cells in cells_by_metric.items()},
         )
-        for g in range(grouping.n_groups)
+        for g in range(n_groups)
     ]
     return GroupTable(
         attribute=grouping.attribute,
         columns=list(grouping.columns),
         reference=grouping.keys[grouping.reference],
         reference_rule="user" if grouping.reference_rule == "user" else "largest_group",
-        rows=rows,
+        rows=table_rows,
         summaries=summaries,
+        criteria=criteria_for_table(
+            values, samples, judged, grouping.keys, rows, grouping.reference, settings.confidence
+        ),
+        correction=CORRECTION_NAMES[correction] if parts else None,
+        calibration=_calibration(scores, ctx, grouping)
+        if scores is not None and scores.probabilities
+        else {},
     )
+
+
+def _score_inputs(ctx: AuditContext) -> list[ScoreInputs | None]:
+    if ctx.scores is None or ctx.task != "classification":
+        return [None] * len(ctx.groupings)
+    return [
+        ScoreInputs.build(
+            g.codes,
+            g.n_groups,
+            ctx.y_true,
+            ctx.scores,
+            ctx.weights,
+            ctx.settings.score_threshold,
+            ctx.settings.top_k,
+        )
+        for g in ctx.groupings
+    ]
 
 
 @register_family("fairness")
 def group_fairness(ctx: AuditContext) -> CheckResult:
-    """Group rates and disparities for each sensitive attribute and their intersection."""
+    """Group metrics, disparities and criteria for each sensitive attribute and intersection."""
+    scores = _score_inputs(ctx)
+    resamples = ctx.settings.bootstrap_resamples
+    samples = bootstrap_samples(ctx, scores) if resamples > 0 else [{} for _ in scores]
     return CheckResult(
         family="fairness",
         status="ok",
-        tables=[group_table(ctx, grouping) for grouping in ctx.groupings],
+        tables=[
+            group_table(ctx, grouping, score, sample)
+            for grouping, score, sample in zip(ctx.groupings, scores, samples, strict=True)
+        ],
+        bootstrap=BootstrapInfo(
+            resamples=resamples,
+            seed=ctx.settings.seed,
+            confidence=ctx.settings.confidence,
+            scheme=SCHEME,
+        )
+        if resamples > 0
+        else None,
     )
 
 
-for _spec in [*RATES.values(), favorable_spec("favorable")]:
+for _metric in GROUP_METRICS.values():
     register_check(
         CheckSpec(
-            name=f"fairness.{_spec.name}",
+            name=f"fairness.{_metric.name}",
             family="fairness",
-            metric=_spec.name,
-            label=_spec.label,
-            definition=_spec.definition,
-            undefined_when=REASON_TEXT[Reason(_spec.undefined_reason)],
+            metric=_metric.name,
+            label=_metric.label,
+            definition=_metric.definition,
+            undefined_when=REASON_TEXT[_metric.undefined_reason],
             measures=GROUP_MEASURES,
+            requires=_REQUIRES[_metric.source],
+        )
+    )
+for _criterion in CRITERIA:
+    register_check(
+        CheckSpec(
+            name=f"fairness.{_criterion.name}",
+            family="fairness",
+            metric=_criterion.name,
+            label=_criterion.label,
+            definition=_criterion.definition,
+            undefined_when=REASON_TEXT[Reason.FEWER_THAN_TWO_GROUPS],
+            measures=("value", "by_group") if _criterion.by_group else ("value",),
+            requires=_REQUIRES["confusion"],
         )
     )

@@ -27,6 +27,7 @@ class CheckSpec:
     definition: str
     undefined_when: str
     measures: tuple[str, ...]
+    requires: str = ""  # what the audit must have for this check, said when it lacks it
 
 
 GROUP_MEASURES = (

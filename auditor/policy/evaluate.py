@@ -8,7 +8,7 @@ from datetime import date
 from auditor.checks import CHECKS
 from auditor.policy.schema import Policy, Rule
 from auditor.policy.waivers import apply_waivers
-from auditor.results import REASON_TEXT, CheckResult, Finding, GroupTable, Reason, Value
+from auditor.results import REASON_TEXT, CheckResult, Finding, GroupRow, GroupTable, Reason, Value
 
 _TO_REFERENCE = ("difference_to_reference", "ratio_to_reference")
 _SUMMARY = ("min_max_ratio", "max_abs_difference")
@@ -49,12 +49,28 @@ def evaluate_policy(
         if not tables:
             message = f"the rule applies to attributes {rule.attributes}, none of them audited"
             findings.append(_finding(rule, None, None, None, None, "not_applicable", None, message))
+        min_n = policy.settings.min_group_size
+        confident = (
+            rule.require_confidence
+            if rule.require_confidence is not None
+            else policy.settings.require_confidence
+        )
         for table in tables:
-            findings.extend(_judge_table(rule, spec.metric, table, policy.settings.min_group_size))
+            findings.extend(_judge_table(rule, spec.metric, table, confident, min_n))
     return apply_waivers(findings, policy.waivers, today or date.today())
 
 
-def _judge_table(rule: Rule, metric: str, table: GroupTable, min_n: int) -> Iterator[Finding]:
+def _judge_table(
+    rule: Rule, metric: str, table: GroupTable, confident: bool, min_n: int
+) -> Iterator[Finding]:
+    if metric in table.criteria:
+        yield from _judge_criterion(rule, table, confident)
+        return
+    if metric not in table.summaries:
+        needs = CHECKS[rule.check].requires
+        message = f"{table.attribute}: {rule.check} was not measured in this audit; it {needs}"
+        yield _finding(rule, table.attribute, None, None, None, "error", None, message)
+        return
     summary = table.summaries[metric]
     if rule.measure in _SUMMARY:
         value: Value = getattr(summary, rule.measure)
@@ -62,7 +78,7 @@ def _judge_table(rule: Rule, metric: str, table: GroupTable, min_n: int) -> Iter
         between = None
         if summary.lowest_group and summary.highest_group:
             between = f"lowest {summary.lowest_group}, highest {summary.highest_group}"
-        yield _judge(rule, table.attribute, None, value, n, between)
+        yield _judge(rule, table.attribute, None, value, n, between, confident)
         return
     compared_to = table.reference if rule.measure in _TO_REFERENCE else None
     if rule.measure == "ratio_to_highest":
@@ -70,11 +86,45 @@ def _judge_table(rule: Rule, metric: str, table: GroupTable, min_n: int) -> Iter
     for row in table.rows:
         if rule.measure in _TO_REFERENCE and row.group == table.reference:
             continue  # the reference is not compared with itself
-        cell = getattr(row.metrics[metric], rule.measure)
-        if row.n < min_n:
-            yield _insufficient(rule, table.attribute, row.group, cell, row.n, min_n)
+        metric_cell = row.metrics[metric]
+        cell = getattr(metric_cell, rule.measure)
+        excluded = metric_cell.excluded
+        if excluded is None and row.n < min_n:  # a table made without the engine's marks
+            excluded = Reason.EMPTY_GROUP if row.n == 0 else Reason.BELOW_MIN_GROUP_SIZE
+        if excluded is not None:
+            yield _insufficient(rule, table.attribute, row.group, cell, row.n, excluded)
             continue
-        yield _judge(rule, table.attribute, row.group, cell, row.n, compared_to)
+        yield _judge(rule, table.attribute, row.group, cell, row.n, compared_to, confident)
+
+
+def _judge_criterion(rule: Rule, table: GroupTable, confident: bool) -> Iterator[Finding]:
+    criterion = table.criteria[CHECKS[rule.check].metric]
+    if rule.measure == "value":
+        n = criterion.n_compared or None
+        yield _judge(rule, table.attribute, None, criterion.value, n, criterion.between, confident)
+        return
+    sizes = {row.group: row for row in table.rows}
+    for row in table.rows:
+        if row.group == table.reference:
+            continue
+        value = criterion.by_group.get(row.group)
+        if value is None:  # not judged: too small, or undefined for one of its metrics
+            reason = _why_not_judged(row, CHECKS[rule.check].metric, table)
+            yield _insufficient(rule, table.attribute, row.group, Value(value=None), row.n, reason)
+            continue
+        n = sizes[row.group].n
+        yield _judge(rule, table.attribute, row.group, value, n, table.reference, confident)
+
+
+def _why_not_judged(row: GroupRow, criterion: str, table: GroupTable) -> Reason:
+    """The first reason a group's metrics give for leaving it out of a criterion."""
+    for cell in row.metrics.values():
+        if cell.excluded is not None:
+            return cell.excluded
+    reference = next(r for r in table.rows if r.group == table.reference)
+    if any(c.excluded is not None for c in reference.metrics.values()):
+        return Reason.REFERENCE_UNDEFINED
+    return Reason.NOT_AVAILABLE
 
 
 def _judge(
@@ -84,6 +134,7 @@ def _judge(
     value: Value,
     n: int | None,
     compared_to: str | None = None,
+    confident: bool = False,
 ) -> Finding:
     if value.value is None:
         reason = value.reason or Reason.NOT_AVAILABLE
@@ -107,18 +158,36 @@ def _judge(
         f"{group or attribute or 'all rows'}: {label} = {value.value:.3f}, {relation} "
         f"{rule.threshold.as_text()}" + (f" (n={n:,})" if n is not None else "")
     )
+    if value.ci_low is not None and value.ci_high is not None:
+        message += f"; interval [{value.ci_low:.3f}, {value.ci_high:.3f}]"
     if value.note:
         message += f": {value.note}"
+    if failed and confident:
+        doubt = _not_confident(rule, value)
+        if doubt is not None:
+            message += f". {REASON_TEXT[doubt].capitalize()}"
+            return _finding(
+                rule, attribute, group, value, n, "insufficient_data", doubt, message, compared_to
+            )
     verdict = "fail" if failed else "pass"
     return _finding(rule, attribute, group, value, n, verdict, None, message, compared_to)
 
 
+def _not_confident(rule: Rule, value: Value) -> Reason | None:
+    """Why a violation is not established with confidence, or None when it is."""
+    if value.ci_low is None or value.ci_high is None:
+        return Reason.NO_INTERVAL
+    beyond = rule.threshold.violated_by(value.ci_low) and rule.threshold.violated_by(value.ci_high)
+    # |x| <= a is violated at both ends yet not throughout when the interval spans [-a, a].
+    straddles = rule.threshold.max_abs is not None and value.ci_low < 0 < value.ci_high
+    return None if beyond and not straddles else Reason.NOT_CONFIDENT
+
+
 def _insufficient(
-    rule: Rule, attribute: str, group: str, value: Value, n: int, min_n: int
+    rule: Rule, attribute: str, group: str, value: Value, n: int, reason: Reason
 ) -> Finding:
-    """A group too small to judge: its value is shown for information, never judged."""
-    reason = Reason.EMPTY_GROUP if n == 0 else Reason.BELOW_MIN_GROUP_SIZE
-    message = f"{group}: {n:,} rows, fewer than the policy's min_group_size of {min_n}; not judged"
+    """A group the policy does not judge: its value is shown for information, never judged."""
+    message = f"{group}: {n:,} rows; not judged: {REASON_TEXT[reason]}"
     if n > 0 and value.value is None and value.reason is not None:
         message += f" (and the value is undefined: {REASON_TEXT[value.reason]})"
     shown = value if value.value is not None else None

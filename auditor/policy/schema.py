@@ -65,6 +65,11 @@ class Rule(_Strict):
     attributes: list[str] | None = Field(
         default=None, description="Restrict the rule to these attributes (default: all)"
     )
+    require_confidence: bool | None = Field(
+        default=None,
+        description="Fail only when the whole confidence interval lies beyond the threshold "
+        "(default: the policy's require_confidence setting)",
+    )
     rationale: str = ""
     references: list[str] = Field(default_factory=list)
 
@@ -114,6 +119,23 @@ class Settings(_Strict):
     positive_outcome: Literal["favorable", "adverse"] | None = None
     inconclusive_blocks: bool = False
     max_groups: int = Field(default=100, ge=2)
+    min_positives: int = Field(
+        default=10, ge=0, description="Fewest actual positives for rates among positives"
+    )
+    min_negatives: int = Field(
+        default=10, ge=0, description="Fewest actual negatives for rates among negatives"
+    )
+    bootstrap_resamples: int = Field(
+        default=1000, ge=0, le=100_000, description="0 turns the bootstrap intervals off"
+    )
+    multiple_comparisons: Literal["holm", "bonferroni", "fdr_bh", "none"] = "holm"
+    require_confidence: bool = False
+    score_threshold: float | None = Field(
+        default=None, description="Score at or above which a row counts as selected"
+    )
+    top_k: int | None = Field(
+        default=None, ge=1, description="Rows selected from the top of the score ranking"
+    )
 
 
 class Policy(_Strict):

@@ -176,14 +176,36 @@ RATES: dict[str, RateSpec] = {
 }
 
 
+def cell_sum(cells: FloatArray, names: tuple[str, ...]) -> FloatArray:
+    """Sum of the named cells along the last axis of ``cells`` (..., 4); 'n' is every cell.
+
+    Works on one table (G, 4) and on a stack of bootstrap tables (B, G, 4) alike.
+    """
+    total = np.zeros(cells.shape[:-1], dtype=np.float64)
+    for name in names:
+        total = total + (cells.sum(axis=-1) if name == "n" else cells[..., CELLS.index(name)])
+    return total
+
+
+def ratio(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
+    """numerator / denominator, NaN where the denominator is 0 (never a silent 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(
+            denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan
+        )
+
+
+def rate_parts(cells: FloatArray, spec: RateSpec) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Numerator, denominator and value of one rate over cells (..., 4); NaN where 0/0."""
+    num = cell_sum(cells, spec.numerator)
+    den = cell_sum(cells, spec.denominator)
+    return num, den, ratio(num, den)
+
+
 def rate(counts: GroupedCounts, spec: RateSpec) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Numerator, denominator and value of one rate per group; value is NaN where 0/0.
 
     Callers must turn the NaN into an explicit "undefined" with ``spec.undefined_reason``;
     it never reaches a report as a number.
     """
-    num = sum((counts.cell(c) for c in spec.numerator), start=np.zeros(counts.n_groups))
-    den = sum((counts.cell(c) for c in spec.denominator), start=np.zeros(counts.n_groups))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    return num, den, value
+    return rate_parts(counts.cells, spec)

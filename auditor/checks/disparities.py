@@ -1,0 +1,211 @@
+"""One metric over the groups of a table -> MetricCells and a Summary, with intervals.
+
+Conventions (named in every report): ``difference_to_reference = group - reference``,
+``ratio_to_reference = group / reference``, ``ratio_to_highest = group / highest group``
+(the "impact ratio" of NYC Local Law 144 and the EEOC four-fifths rule), and over the groups
+the policy judges: ``min_max_ratio = min / max`` and ``max_abs_difference = max - min``.
+
+Intervals: proportions get Wilson (value), Newcombe (difference) and Katz log (ratio)
+intervals and a two-sided test against the reference group, corrected for the number of
+groups compared; every other value gets a percentile-bootstrap interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from auditor.checks.metric_catalog import GroupMetric
+from auditor.results import MetricCell, Reason, SignificanceTest, Summary, Value
+from auditor.stats.bootstrap import percentile_interval
+from auditor.stats.intervals import katz_log_ratio, newcombe_difference, wilson_interval
+from auditor.stats.significance import adjust_p_values, compare_proportions
+
+FloatArray = npt.NDArray[np.float64]
+NAN_PAIR = (np.nan, np.nan)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One metric for every group of a table, before it becomes cells.
+
+    ``parts`` holds (successes, trials) of a proportion, Kish-adjusted when weighted;
+    ``samples`` the (B, G) bootstrap replicates; ``excluded[g]`` why group g is not judged.
+    """
+
+    metric: GroupMetric
+    values: FloatArray
+    reasons: list[Reason]
+    excluded: list[Reason | None]
+    parts: tuple[FloatArray, FloatArray] | None
+    samples: FloatArray | None
+
+
+def _value(v: float, reason: Reason | None, low: float = np.nan, high: float = np.nan) -> Value:
+    if np.isnan(v):
+        return Value(value=None, reason=reason)
+    return Value(
+        value=float(v),
+        ci_low=None if np.isnan(low) else float(low),
+        ci_high=None if np.isnan(high) else float(high),
+    )
+
+
+def _boot(samples: FloatArray | None, confidence: float) -> tuple[FloatArray, FloatArray]:
+    if samples is None:
+        return np.full(0, np.nan), np.full(0, np.nan)
+    low, high, _ = percentile_interval(samples, confidence)
+    return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+
+
+def _pick(bounds: tuple[FloatArray, FloatArray], g: int) -> tuple[float, float]:
+    low, high = bounds
+    return (float(low[g]), float(high[g])) if low.size > g else NAN_PAIR
+
+
+def _judged(m: Measured) -> npt.NDArray[np.bool_]:
+    return np.array([e is None for e in m.excluded]) & ~np.isnan(m.values)
+
+
+def metric_cells(
+    m: Measured, ref: int, confidence: float, correction: str
+) -> tuple[list[MetricCell], int | None]:
+    """Cells of every group, and the index of the highest judged group (if any)."""
+    values, n_groups = m.values, len(m.values)
+    judged = _judged(m)
+    highest = int(np.flatnonzero(judged)[np.argmax(values[judged])]) if judged.any() else None
+    ref_value = values[ref]
+    if m.parts is not None:
+        k, n = m.parts
+        value_ci = wilson_interval(k, n, confidence)
+        diff_ci = newcombe_difference(k, n, k[ref], n[ref], confidence)
+        ratio_ci = katz_log_ratio(k, n, k[ref], n[ref], confidence)
+        top = (np.full(n_groups, np.nan), np.full(n_groups, np.nan))
+        if highest is not None:
+            top = katz_log_ratio(k, n, k[highest], n[highest], confidence)
+    else:
+        s = m.samples
+        value_ci = _boot(s, confidence)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            diff_ci = _boot(None if s is None else s - s[:, [ref]], confidence)
+            ratio_ci = _boot(None if s is None else s / s[:, [ref]], confidence)
+            top = _boot(None if s is None or highest is None else s / s[:, [highest]], confidence)
+    tests = _tests(m, ref, judged, correction)
+    cells = []
+    for g in range(n_groups):
+        v, own = values[g], m.reasons[g]
+        if np.isnan(v):
+            undefined = Value(value=None, reason=own)
+            diff = ratio = to_top = undefined
+        else:
+            same_as_ref = g == ref
+            diff = _value(v - ref_value, Reason.REFERENCE_UNDEFINED, *_ci(diff_ci, g, same_as_ref))
+            ratio = _ratio(v, ref_value, _ci(ratio_ci, g, same_as_ref), Reason.REFERENCE_ZERO)
+            if highest is None:
+                to_top = Value(value=None, reason=Reason.FEWER_THAN_TWO_GROUPS)
+            else:
+                to_top = _ratio(v, values[highest], _ci(top, g, g == highest), Reason.ALL_ZERO)
+        cells.append(
+            MetricCell(
+                value=_value(v, own, *_pick(value_ci, g)),
+                difference_to_reference=diff,
+                ratio_to_reference=ratio,
+                ratio_to_highest=to_top,
+                excluded=m.excluded[g],
+                test=tests[g],
+            )
+        )
+    return cells, highest
+
+
+def _ci(bounds: tuple[FloatArray, FloatArray], g: int, itself: bool) -> tuple[float, float]:
+    # A group compared with itself has no uncertainty to show: 0 and 1 exactly.
+    return NAN_PAIR if itself else _pick(bounds, g)
+
+
+def _ratio(v: float, base: float, ci: tuple[float, float], zero_reason: Reason) -> Value:
+    if np.isnan(base):
+        return Value(value=None, reason=Reason.REFERENCE_UNDEFINED)
+    if base == 0:
+        return Value(value=None, reason=zero_reason)
+    return _value(v / base, None, *ci)
+
+
+def _tests(
+    m: Measured, ref: int, judged: npt.NDArray[np.bool_], correction: str
+) -> list[SignificanceTest | None]:
+    """Each judged group's rate against the reference's, corrected over the table's groups."""
+    n_groups = len(m.values)
+    if m.parts is None or not judged[ref]:
+        return [None] * n_groups
+    k, n = m.parts
+    result = compare_proportions(k, n, np.full(n_groups, k[ref]), np.full(n_groups, n[ref]))
+    family = judged.copy()
+    family[ref] = False
+    p = np.where(family, result.p_value, np.nan)
+    adjusted = adjust_p_values(p, correction)
+    tests: list[SignificanceTest | None] = []
+    for g in range(n_groups):
+        if not family[g] or np.isnan(result.p_value[g]):
+            tests.append(None)
+            continue
+        statistic = float(result.statistic[g])
+        tests.append(
+            SignificanceTest(
+                method=result.method[g],
+                statistic=None if np.isnan(statistic) else statistic,
+                p_value=float(result.p_value[g]),
+                p_adjusted=None if np.isnan(adjusted[g]) else float(adjusted[g]),
+            )
+        )
+    return tests
+
+
+def summary(
+    m: Measured, keys: tuple[str, ...], rows: npt.NDArray[np.int64], confidence: float
+) -> Summary:
+    """min/max ratio and max - min over the judged groups, with bootstrap intervals."""
+    excluded: dict[str, Reason] = {}
+    for g, key in enumerate(keys):
+        reason = m.excluded[g] or (m.reasons[g] if np.isnan(m.values[g]) else None)
+        if reason is not None:
+            excluded[key] = reason
+    kept = [g for g, key in enumerate(keys) if key not in excluded]
+    compared = [keys[g] for g in kept]
+    n_compared = int(rows[kept].sum())
+    if len(kept) < 2:
+        undefined = Value(value=None, reason=Reason.FEWER_THAN_TWO_GROUPS)
+        return Summary(
+            min_max_ratio=undefined,
+            max_abs_difference=undefined,
+            groups_compared=compared,
+            groups_excluded=excluded,
+            n_compared=n_compared,
+        )
+    picked = m.values[kept]
+    low, high = float(picked.min()), float(picked.max())
+    ratio_ci, diff_ci = NAN_PAIR, NAN_PAIR
+    if m.samples is not None:
+        s = m.samples[:, kept]
+        s_min, s_max = s.min(axis=1), s.max(axis=1)  # NaN in any kept group: NaN replicate
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio_samples = np.where(s_max > 0, s_min / s_max, np.nan)
+        r_low, r_high, _ = percentile_interval(ratio_samples, confidence)
+        d_low, d_high, _ = percentile_interval(s_max - s_min, confidence)
+        ratio_ci, diff_ci = (float(r_low), float(r_high)), (float(d_low), float(d_high))
+    ratio = (
+        Value(value=None, reason=Reason.ALL_ZERO)
+        if high == 0
+        else _value(low / high, None, *ratio_ci)
+    )
+    return Summary(
+        min_max_ratio=ratio,
+        max_abs_difference=_value(high - low, None, *diff_ci),
+        groups_compared=compared,
+        groups_excluded=excluded,
+        n_compared=n_compared,
+        lowest_group=compared[int(np.argmin(picked))],
+        highest_group=compared[int(np.argmax(picked))],
+    )

@@ -1,0 +1,157 @@
+"""The values of every catalogued metric, from one set of inputs and one weight vector.
+
+The same functions give the point estimates and, called with resampled cells or
+resampled weights, every bootstrap replicate: there is one definition of each metric.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from auditor.checks.metric_catalog import FAVORABLE_RATE
+from auditor.stats.classification import balanced_accuracy, f1_score, treatment_equality
+from auditor.stats.confusion import RATES, RateSpec, rate_parts
+from auditor.stats.regression import grouped_regression
+from auditor.stats.scores import (
+    ScoreRanking,
+    grouped_brier,
+    grouped_calibration,
+    grouped_share_above,
+    scores_are_probabilities,
+    top_k_mask,
+    weighted_median,
+)
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+Parts = tuple[FloatArray, FloatArray]  # numerator, denominator of a proportion
+
+
+def favorable_spec(positive_outcome: str) -> RateSpec:
+    """The favourable-outcome rate: predicted positive or predicted negative, per the policy."""
+    numerator = ("tp", "fp") if positive_outcome == "favorable" else ("tn", "fn")
+    return RateSpec(FAVORABLE_RATE, "Favourable-outcome rate", numerator, ("n",), "", "")
+
+
+def confusion_proportions(cells: FloatArray, positive_outcome: str) -> dict[str, Parts]:
+    """Numerator and denominator of every confusion-table proportion, over cells (..., 4)."""
+    specs = [*RATES.values(), favorable_spec(positive_outcome)]
+    parts = {spec.name: rate_parts(cells, spec) for spec in specs}
+    return {name: (num, den) for name, (num, den, _) in parts.items()}
+
+
+def confusion_values(cells: FloatArray, positive_outcome: str) -> dict[str, FloatArray]:
+    """Every confusion-table metric over cells (..., 4); NaN where undefined."""
+    values = {
+        name: rate_parts(cells, spec)[2]
+        for name, spec in {**RATES, FAVORABLE_RATE: favorable_spec(positive_outcome)}.items()
+    }
+    values["f1_score"] = f1_score(cells)
+    values["balanced_accuracy"] = balanced_accuracy(cells)
+    values["treatment_equality"] = treatment_equality(cells)
+    return values
+
+
+def _share(parts: Parts) -> FloatArray:
+    num, den = parts
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+@dataclass(frozen=True)
+class ScoreInputs:
+    """A score per row, sorted once per grouping, with the cut-offs fixed on the full data.
+
+    The median (scoring rate), the policy's threshold and the top-k set are properties of
+    the whole sample; a bootstrap replicate reweights rows but keeps them, as the law's
+    definitions refer to the audited sample.
+    """
+
+    codes: IntArray
+    n_groups: int
+    y_true: BoolArray
+    scores: FloatArray
+    ranking: ScoreRanking
+    probabilities: bool
+    median: float
+    threshold: float | None
+    top_k: BoolArray | None
+
+    @classmethod
+    def build(
+        cls,
+        codes: IntArray,
+        n_groups: int,
+        y_true: BoolArray,
+        scores: FloatArray,
+        weights: FloatArray | None,
+        threshold: float | None,
+        top_k: int | None,
+    ) -> ScoreInputs:
+        return cls(
+            codes=codes,
+            n_groups=n_groups,
+            y_true=y_true,
+            scores=scores,
+            ranking=ScoreRanking(codes, n_groups, y_true, scores),
+            probabilities=scores_are_probabilities(scores),
+            median=weighted_median(scores, weights),
+            threshold=threshold,
+            top_k=None if top_k is None else top_k_mask(scores, top_k),
+        )
+
+    def proportions(self, weights: FloatArray | None) -> dict[str, Parts]:
+        """The score-based shares: scoring rate, and selection at a threshold or in the top k."""
+        parts = {
+            "scoring_rate": grouped_share_above(
+                self.codes, self.n_groups, self.scores, self.median, weights, strict=True
+            )
+        }
+        if self.threshold is not None:
+            parts["selection_rate_at_threshold"] = grouped_share_above(
+                self.codes, self.n_groups, self.scores, self.threshold, weights, strict=False
+            )
+        if self.top_k is not None:
+            w = np.ones(len(self.scores)) if weights is None else weights
+            num = np.bincount(self.codes, weights=w * self.top_k, minlength=self.n_groups)
+            den = np.bincount(self.codes, weights=w, minlength=self.n_groups)
+            parts["top_k_share"] = (num.astype(np.float64), den.astype(np.float64))
+        return parts
+
+    def values(self, weights: FloatArray | None) -> dict[str, FloatArray]:
+        """Every score metric per group; calibration ones only when scores are probabilities."""
+        values = {
+            "roc_auc": self.ranking.roc_auc(weights),
+            "average_precision": self.ranking.average_precision(weights),
+        }
+        if self.probabilities:
+            values["brier_score"] = grouped_brier(
+                self.codes, self.n_groups, self.y_true, self.scores, weights
+            )
+            values["expected_calibration_error"] = grouped_calibration(
+                self.codes, self.n_groups, self.y_true, self.scores, weights
+            ).ece
+        values.update({name: _share(p) for name, p in self.proportions(weights).items()})
+        return values
+
+
+def regression_values(
+    codes: IntArray,
+    n_groups: int,
+    y_true: FloatArray,
+    y_pred: FloatArray,
+    weights: FloatArray | None,
+) -> dict[str, FloatArray]:
+    """Every regression metric per group; NaN where undefined."""
+    by_group = grouped_regression(codes, n_groups, y_true, y_pred, weights)
+    return {
+        "mean_prediction": by_group.mean_prediction,
+        "mean_target": by_group.mean_target,
+        "mean_absolute_error": by_group.mean_absolute_error,
+        "root_mean_squared_error": by_group.root_mean_squared_error,
+        "r2_score": by_group.r2,
+    }

@@ -1,0 +1,94 @@
+"""Regression metrics per group in a few ``numpy.bincount`` passes.
+
+Every metric is a weighted mean over the group's rows, so each is one bincount of the
+per-row term divided by the group's weight. R^2 takes a second pass, around the group's own
+mean target, rather than ``sum(y^2) - n * mean^2``, which cancels badly when the mean is
+large next to the spread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from auditor.stats.confusion import FloatArray, IntArray
+
+
+@dataclass(frozen=True)
+class RegressionByGroup:
+    """Regression metrics per group; every array has shape (n_groups,).
+
+    Groups with no (positive) weight get NaN everywhere except ``weight``.
+    """
+
+    weight: FloatArray  # total weight (count when unweighted)
+    mean_prediction: FloatArray
+    mean_target: FloatArray
+    mean_absolute_error: FloatArray
+    root_mean_squared_error: FloatArray
+    r2: FloatArray  # NaN where empty, or where the target is constant within the group
+
+
+def _ratio(num: FloatArray, den: FloatArray) -> FloatArray:
+    ok = den > 0
+    return np.where(ok, num / np.where(ok, den, 1.0), np.nan)
+
+
+def grouped_regression(
+    codes: IntArray,
+    n_groups: int,
+    y_true: FloatArray,
+    y_pred: FloatArray,
+    weights: FloatArray | None = None,
+) -> RegressionByGroup:
+    """Mean prediction and target, MAE, RMSE and R^2 of each group.
+
+    The metrics match ``numpy.average`` and ``sklearn.metrics`` (``mean_absolute_error``,
+    the square root of ``mean_squared_error``, ``r2_score``) on the group's rows with
+    ``sample_weight=weights``, except for R^2 of a group whose target is constant (over its
+    positive-weight rows): sklearn returns 0.0 or 1.0 there, we return NaN, because the
+    share of variance explained is undefined when there is no variance.
+
+    Parameters
+    ----------
+    codes : int array, shape (n,)
+        Group code of each row, in ``[0, n_groups)``.
+    n_groups : int
+        Number of groups, including groups with no rows.
+    y_true, y_pred : float arrays, shape (n,)
+        Actual and predicted targets.
+    weights : float array, shape (n,), optional
+        Non-negative sample weights.
+    """
+    codes = np.asarray(codes)
+    y = np.asarray(y_true, dtype=np.float64)
+    pred = np.asarray(y_pred, dtype=np.float64)
+    w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=np.float64)
+
+    def total(values: FloatArray) -> FloatArray:
+        return np.bincount(codes, weights=w * values, minlength=n_groups).astype(np.float64)
+
+    weight = np.bincount(codes, weights=w, minlength=n_groups).astype(np.float64)
+    mean_target = _ratio(total(y), weight)
+    error = pred - y
+    squared = total(error * error)
+    centred = y - np.nan_to_num(mean_target)[codes]
+    spread = total(centred * centred)
+    # Constant target, tested exactly: the mean of equal values can round off the value, so
+    # ``spread`` would be a tiny positive number rather than zero. Compare each
+    # positive-weight row with one value of its group (whichever the assignment keeps).
+    live = w > 0
+    reference = np.zeros(n_groups)
+    reference[codes[live]] = y[live]
+    differs = (y[live] != reference[codes[live]]).astype(np.float64)
+    varies = np.bincount(codes[live], weights=differs, minlength=n_groups)
+    r2 = np.where(varies > 0, 1.0 - _ratio(squared, np.where(varies > 0, spread, 0.0)), np.nan)
+    return RegressionByGroup(
+        weight=weight,
+        mean_prediction=_ratio(total(pred), weight),
+        mean_target=mean_target,
+        mean_absolute_error=_ratio(total(np.abs(error)), weight),
+        root_mean_squared_error=np.sqrt(_ratio(squared, weight)),
+        r2=r2,
+    )
