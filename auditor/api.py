@@ -41,6 +41,7 @@ from auditor.results import (
 )
 
 Outcome = Literal["favorable", "adverse"]
+DEFAULT_POLICY = {"classification": "default", "regression": "regression"}
 
 
 def audit(
@@ -56,7 +57,8 @@ def audit(
     pos_label: object | None = None,
     positive_outcome: Outcome | None = None,
     reference: Mapping[str, str] | None = None,
-    policy: str | Path = "default",
+    task: Literal["classification", "regression"] = "classification",
+    policy: str | Path | None = None,
     metadata: str | Path | None = None,
     fail_on: Literal["error", "warning"] = "error",
     allow_pickle: bool = False,
@@ -91,6 +93,11 @@ def audit(
     metadata : path, optional
         A model card (YAML): owner, intended use, oversight, limitations... Missing fields
         are measured by the accountability check and judged by the policy.
+    task : 'classification' or 'regression'
+        Classification (default): binary target and predictions. Regression: numeric target
+        and predictions, compared by group (mean prediction, errors, R²).
+    policy : built-in name or path, optional
+        Default: 'default' for classification, 'regression' for regression.
     positive_outcome : 'favorable' or 'adverse', optional
         Whether the positive label is good for the person (credit granted) or bad (flagged).
         Overrides the policy's setting; when neither states it, 'favorable' is assumed and
@@ -104,7 +111,9 @@ def audit(
     """
     if fail_on not in SEVERITY_RANK:
         raise UsageError(f"fail_on must be 'error' or 'warning', got {fail_on!r}.")
-    loaded_policy = load_policy(policy)
+    if task not in ("classification", "regression"):
+        raise UsageError(f"task must be 'classification' or 'regression', got {task!r}.")
+    loaded_policy = load_policy(policy or DEFAULT_POLICY[task])
     settings = loaded_policy.policy.settings
     notes: list[str] = []
     outcome: Outcome = positive_outcome or settings.positive_outcome or "favorable"
@@ -137,6 +146,7 @@ def audit(
         missing_as_group=missing_as_group,
         max_groups=max_groups or settings.max_groups,
         threshold=threshold,
+        task=task,
     )
     model_card = load_model_card(metadata) if metadata is not None else None
     step("Checking the inputs" + (" and predicting" if loaded_model is not None else ""))
@@ -269,8 +279,9 @@ def _setup(
         score=request.score,
         weight=request.weight,
         sensitive=request.sensitive,
-        pos_label=labels.positive,
-        other_label=labels.other,
+        task=request.task,
+        pos_label=None if labels is None else labels.positive,
+        other_label=None if labels is None else labels.other,
         positive_outcome=outcome,
         missing_as_group=request.missing_as_group,
         model=model_info,

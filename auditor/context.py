@@ -42,7 +42,7 @@ class AuditContext:
     """
 
     frame: pd.DataFrame
-    labels: BinaryLabels
+    labels: BinaryLabels | None
     y_true: npt.NDArray[np.bool_]
     y_pred: npt.NDArray[np.bool_]
     scores: npt.NDArray[np.float64] | None

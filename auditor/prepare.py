@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +18,7 @@ from auditor.inputs.in_memory import require_aligned
 from auditor.inputs.labels import BinaryLabels, positive_mask, resolve_labels
 from auditor.inputs.model_files import LoadedModel
 from auditor.inputs.predict import ModelOutput, predict
+from auditor.inputs.regression import numeric_values, predict_values
 from auditor.results import ModelCard
 
 PredictionInput = str | Sequence[Any] | npt.NDArray[Any] | pd.Series
@@ -37,6 +38,7 @@ class AuditRequest:
     missing_as_group: bool = False
     max_groups: int = 100
     threshold: float = 0.5
+    task: Literal["classification", "regression"] = "classification"
 
 
 @dataclass(frozen=True)
@@ -117,28 +119,13 @@ def prepare(
     )
     if request.target in request.sensitive or request.target == prediction_col:
         raise UsageError("--target must be a different column from --prediction and --sensitive.")
-    labels: BinaryLabels = resolve_labels(frame[request.target], request.pos_label)
-    y_true = positive_mask(frame[request.target], labels, "target")
-    notes: list[str] = []
-    output: ModelOutput | None = None
-    scores = _scores(frame, request.score)
-    if model is not None:
-        # Columns the audit itself uses are never taken for features the model did not name.
-        roles = (request.score, request.weight)
-        reserved = {request.target, *request.sensitive, *(c for c in roles if c)}
-        output = predict(
-            model.estimator, frame, labels, reserved=reserved, threshold=request.threshold
-        )
-        y_pred, notes = output.predicted_positive, [*output.notes]
-        scores = output.scores if scores is None else scores
+    roles = (request.score, request.weight)
+    # Columns the audit itself uses are never taken for features the model did not name.
+    reserved = {request.target, *request.sensitive, *(c for c in roles if c)}
+    if request.task == "regression":
+        outcomes = _regression_outcomes(frame, request, model, reserved)
     else:
-        assert request.prediction is not None
-        series = (
-            frame[request.prediction]
-            if isinstance(request.prediction, str)
-            else _aligned_predictions(frame, request.prediction)
-        )
-        y_pred = positive_mask(series, labels, "prediction")
+        outcomes = _classification_outcomes(frame, request, model, reserved)
     groupings = encode_groups(
         frame,
         request.sensitive,
@@ -148,13 +135,72 @@ def prepare(
     )
     context = AuditContext(
         frame=frame,
-        labels=labels,
-        y_true=y_true,
-        y_pred=y_pred,
-        scores=scores,
+        labels=outcomes.labels,
+        y_true=outcomes.y_true,
+        y_pred=outcomes.y_pred,
+        scores=outcomes.scores,
         weights=_weights(frame, request.weight),
         groupings=groupings,
         settings=settings,
         model_card=model_card,
+        task=request.task,
+        target_values=outcomes.target_values,
+        predicted_values=outcomes.predicted_values,
     )
-    return Prepared(context, output, prediction_col, notes)
+    return Prepared(context, outcomes.output, prediction_col, outcomes.notes)
+
+
+@dataclass(frozen=True)
+class _Outcomes:
+    """The actual and predicted outcome of every row, as the checks read them."""
+
+    labels: BinaryLabels | None
+    y_true: npt.NDArray[np.bool_]
+    y_pred: npt.NDArray[np.bool_]
+    scores: npt.NDArray[np.float64] | None
+    output: ModelOutput | None
+    notes: list[str]
+    target_values: npt.NDArray[np.float64] | None = None
+    predicted_values: npt.NDArray[np.float64] | None = None
+
+
+def _recorded(frame: pd.DataFrame, request: AuditRequest) -> pd.Series:
+    assert request.prediction is not None
+    if isinstance(request.prediction, str):
+        return frame[request.prediction]
+    return _aligned_predictions(frame, request.prediction)
+
+
+def _classification_outcomes(
+    frame: pd.DataFrame, request: AuditRequest, model: LoadedModel | None, reserved: set[str]
+) -> _Outcomes:
+    labels = resolve_labels(frame[request.target], request.pos_label)
+    y_true = positive_mask(frame[request.target], labels, "target")
+    scores = _scores(frame, request.score)
+    if model is None:
+        y_pred = positive_mask(_recorded(frame, request), labels, "prediction")
+        return _Outcomes(labels, y_true, y_pred, scores, None, [])
+    output = predict(model.estimator, frame, labels, reserved=reserved, threshold=request.threshold)
+    scores = output.scores if scores is None else scores
+    return _Outcomes(labels, y_true, output.predicted_positive, scores, output, [*output.notes])
+
+
+def _regression_outcomes(
+    frame: pd.DataFrame, request: AuditRequest, model: LoadedModel | None, reserved: set[str]
+) -> _Outcomes:
+    if request.pos_label is not None or request.score is not None:
+        raise UsageError(
+            "--pos-label and --score are for classification audits; a regression audit "
+            "(--task regression) compares the predicted numbers themselves."
+        )
+    target = numeric_values(frame[request.target], "target")
+    output = None
+    if model is None:
+        predicted = numeric_values(_recorded(frame, request), "prediction")
+    else:
+        output = predict_values(model.estimator, frame, reserved=reserved)
+        assert output.values is not None
+        predicted = output.values
+    unused = np.zeros(len(frame), dtype=np.bool_)
+    notes = [] if output is None else [*output.notes]
+    return _Outcomes(None, unused, unused, None, output, notes, target, predicted)

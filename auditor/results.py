@@ -239,6 +239,12 @@ class Finding(_Model):
         default=None, description="The group(s) the value is measured against, if any"
     )
     n: int | None
+    p_value: float | None = Field(
+        default=None, description="Two-sided test of the group's rate against the reference's"
+    )
+    p_adjusted: float | None = Field(
+        default=None, description="The p-value after the policy's multiple-comparison correction"
+    )
     severity: Severity
     verdict: Verdict
     reason: Reason | None = None
@@ -312,9 +318,12 @@ class AuditSetup(_Model):
     score: str | None
     weight: str | None
     sensitive: list[str]
-    pos_label: str
-    other_label: str
-    positive_outcome: Literal["favorable", "adverse"]
+    pos_label: str | None = Field(description="None in a regression audit")
+    other_label: str | None
+    positive_outcome: Literal["favorable", "adverse"] = Field(
+        description="Classification: what the positive label means for the person; "
+        "regression: what a higher predicted value means"
+    )
     missing_as_group: bool
     model: ModelInfo | None = None
     ignored_columns: list[str] = Field(default_factory=list)

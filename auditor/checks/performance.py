@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from auditor.checks.metric_catalog import GROUP_METRICS
+from auditor.checks.metric_values import regression_values
 from auditor.checks.registry import OVERALL_MEASURES, CheckSpec, register_check, register_family
 from auditor.context import AuditContext
 from auditor.results import REASON_TEXT, CheckResult, Reason, Value
@@ -21,9 +23,26 @@ OVERALL_METRICS = (
 )
 
 
+REGRESSION_OVERALL = ("mean_absolute_error", "root_mean_squared_error", "r2_score")
+
+
+def _regression_overall(ctx: AuditContext) -> dict[str, Value]:
+    assert ctx.target_values is not None and ctx.predicted_values is not None
+    codes = np.zeros(ctx.n_rows, dtype=np.int64)
+    values = regression_values(codes, 1, ctx.target_values, ctx.predicted_values, ctx.weights)
+    overall: dict[str, Value] = {"n": Value(value=float(ctx.n_rows))}
+    for name in REGRESSION_OVERALL:
+        v = float(values[name][0])
+        reason = GROUP_METRICS[name].undefined_reason
+        overall[name] = Value(value=None, reason=reason) if np.isnan(v) else Value(value=v)
+    return overall
+
+
 @register_family("performance")
 def overall_performance(ctx: AuditContext) -> CheckResult:
-    """Accuracy and the main rates over all rows, with Wilson intervals."""
+    """Accuracy and the main rates over all rows, with Wilson intervals (regression: errors)."""
+    if ctx.task == "regression":
+        return CheckResult(family="performance", status="ok", overall=_regression_overall(ctx))
     codes = np.zeros(ctx.n_rows, dtype=np.int64)
     counts = grouped_confusion(codes, 1, ctx.y_true, ctx.y_pred, ctx.weights)
     design_effect = 1.0
@@ -44,6 +63,20 @@ def overall_performance(ctx: AuditContext) -> CheckResult:
     return CheckResult(family="performance", status="ok", overall=overall)
 
 
+for _name in REGRESSION_OVERALL:
+    _metric = GROUP_METRICS[_name]
+    register_check(
+        CheckSpec(
+            name=f"performance.{_name}",
+            family="performance",
+            metric=_name,
+            label=f"Overall {_metric.label}",
+            definition=_metric.definition.replace("the group", "all rows"),
+            undefined_when=REASON_TEXT[_metric.undefined_reason],
+            measures=OVERALL_MEASURES,
+            requires="needs a regression audit (--task regression)",
+        )
+    )
 for _name in OVERALL_METRICS:
     register_check(
         CheckSpec(
@@ -54,5 +87,6 @@ for _name in OVERALL_METRICS:
             definition=RATES[_name].definition.replace("of the group", "of all rows"),
             undefined_when=REASON_TEXT[Reason(RATES[_name].undefined_reason)],
             measures=OVERALL_MEASURES,
+            requires="needs a classification audit (binary target and predictions)",
         )
     )

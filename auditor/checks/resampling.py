@@ -16,11 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from auditor.checks.metric_values import ScoreInputs, confusion_values, regression_values
+from auditor.checks.metric_values import ScoreInputs, confusion_values
 from auditor.context import AuditContext
 from auditor.groups import Grouping
 from auditor.stats.bootstrap import aggregate_strata, resample_cells, row_multiplicities
 from auditor.stats.confusion import grouped_confusion
+from auditor.stats.regression import metrics_from_sums, regression_terms, weighted_sums
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -71,34 +72,35 @@ def bootstrap_samples(
     needs_rows = not fast_confusion or any(s is not None for s in scores)
     if not needs_rows:
         return samples
+    # Per replicate: sums per stratum (aggregated to every grouping afterwards, in one go)
+    # and, for scores, each grouping's threshold-free metrics (they do not add up by stratum).
+    stratum_cells = np.zeros((n_resamples, strata.n_strata, 4)) if not fast_confusion else None
+    stratum_sums = None
+    if not classification:
+        assert ctx.target_values is not None and ctx.predicted_values is not None
+        terms = regression_terms(ctx.target_values, ctx.predicted_values)
+        stratum_sums = np.zeros((n_resamples, strata.n_strata, terms.shape[1]))
     per_replicate: list[dict[str, list[FloatArray]]] = [{} for _ in groupings]
     slots = strata.codes * 4 + (ctx.y_true.astype(np.int64) * 2 + ctx.y_pred.astype(np.int64))
-    for multiplicity in row_multiplicities(strata.codes, strata.n_strata, n_resamples, rng):
+    for b, multiplicity in enumerate(
+        row_multiplicities(strata.codes, strata.n_strata, n_resamples, rng)
+    ):
         weights = multiplicity if ctx.weights is None else ctx.weights * multiplicity
-        stratum_cells = None
-        if classification and not fast_confusion:
+        if stratum_cells is not None and classification:
             flat = np.bincount(slots, weights=weights, minlength=strata.n_strata * 4)
-            stratum_cells = flat.astype(np.float64).reshape(strata.n_strata, 4)
-        for i, grouping in enumerate(groupings):
-            values: dict[str, FloatArray] = {}
-            if stratum_cells is not None:
-                grouped = aggregate_strata(stratum_cells, strata.to_group[i], grouping.n_groups)
-                values.update(confusion_values(grouped, ctx.settings.positive_outcome))
-            if scores[i] is not None:
-                values.update(scores[i].values(weights))  # type: ignore[union-attr]
-            if not classification:
-                assert ctx.target_values is not None and ctx.predicted_values is not None
-                values.update(
-                    regression_values(
-                        grouping.codes,
-                        grouping.n_groups,
-                        ctx.target_values,
-                        ctx.predicted_values,
-                        weights,
-                    )
-                )
-            for name, value in values.items():
-                per_replicate[i].setdefault(name, []).append(value)
-    for i, replicate_lists in enumerate(per_replicate):
-        samples[i].update({name: np.stack(v) for name, v in replicate_lists.items()})
+            stratum_cells[b] = flat.reshape(strata.n_strata, 4)
+        if stratum_sums is not None:
+            stratum_sums[b] = weighted_sums(strata.codes, strata.n_strata, terms, weights)
+        for i, score in enumerate(scores):
+            if score is not None:
+                for name, value in score.values(weights).items():
+                    per_replicate[i].setdefault(name, []).append(value)
+    for i, grouping in enumerate(groupings):
+        samples[i].update({name: np.stack(v) for name, v in per_replicate[i].items()})
+        if stratum_cells is not None and classification:
+            grouped = aggregate_strata(stratum_cells, strata.to_group[i], grouping.n_groups)
+            samples[i].update(confusion_values(grouped, ctx.settings.positive_outcome))
+        if stratum_sums is not None:
+            grouped = aggregate_strata(stratum_sums, strata.to_group[i], grouping.n_groups)
+            samples[i].update(metrics_from_sums(grouped))
     return samples

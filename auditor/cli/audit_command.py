@@ -62,7 +62,16 @@ from auditor.errors import UsageError
     help="Model card (YAML): owner, intended use, oversight, limitations.",
 )
 @click.option(
-    "--policy", default="default", show_default=True, help="Built-in policy name or YAML path."
+    "--task",
+    type=click.Choice(["classification", "regression"]),
+    default="classification",
+    show_default=True,
+    help="Binary decisions (classification) or predicted numbers (regression).",
+)
+@click.option(
+    "--policy",
+    help="Built-in policy name or YAML path [default: 'default'; 'regression' with --task "
+    "regression].",
 )
 @click.option("--out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 @click.option(
@@ -75,7 +84,9 @@ from auditor.errors import UsageError
 @click.option(
     "--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap intervals."
+)
 @click.option("--engine", type=click.Choice(["auto", "memory"]), default="auto", show_default=True)
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print audit.json to stdout.")
@@ -110,6 +121,7 @@ def audit(ctx: click.Context, **options: Any) -> None:
             pos_label=options["pos_label"],
             positive_outcome=options["positive_outcome"],
             reference=parse_references(options["reference"]),
+            task=options["task"],
             policy=options["policy"],
             metadata=options["metadata"],
             fail_on=options["fail_on"],

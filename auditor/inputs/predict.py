@@ -30,6 +30,7 @@ class ModelOutput:
     ignored_columns: list[str]
     threshold: float | None
     notes: list[str] = field(default_factory=list)
+    values: npt.NDArray[np.float64] | None = None  # a regressor's predictions
 
 
 def _feature_names(model: Any) -> list[str] | None:

@@ -19,6 +19,7 @@ _MEASURE_TEXT = {
     "ratio_to_highest": "ratio to the highest group",
     "min_max_ratio": "min/max ratio over groups",
     "max_abs_difference": "largest difference between groups",
+    "by_group": "against the reference group",
 }
 
 
@@ -40,6 +41,10 @@ def evaluate_policy(
             continue
         if spec.metric in result.overall:  # one value for the whole audit, not per group
             findings.append(_judge(rule, None, None, result.overall[spec.metric], None))
+            continue
+        if not result.tables:  # an overall check this audit could not measure
+            message = f"{rule.check} was not measured in this audit; it {spec.requires}"
+            findings.append(_unmeasured(rule, None, message))
             continue
         tables = [
             t
@@ -69,7 +74,7 @@ def _judge_table(
     if metric not in table.summaries:
         needs = CHECKS[rule.check].requires
         message = f"{table.attribute}: {rule.check} was not measured in this audit; it {needs}"
-        yield _finding(rule, table.attribute, None, None, None, "error", None, message)
+        yield _unmeasured(rule, table.attribute, message)
         return
     summary = table.summaries[metric]
     if rule.measure in _SUMMARY:
@@ -94,7 +99,21 @@ def _judge_table(
         if excluded is not None:
             yield _insufficient(rule, table.attribute, row.group, cell, row.n, excluded)
             continue
-        yield _judge(rule, table.attribute, row.group, cell, row.n, compared_to, confident)
+        finding = _judge(rule, table.attribute, row.group, cell, row.n, compared_to, confident)
+        test = metric_cell.test
+        if test is not None and rule.measure in _TO_REFERENCE:  # the test is against the reference
+            finding = finding.model_copy(
+                update={"p_value": test.p_value, "p_adjusted": test.p_adjusted}
+            )
+        yield finding
+
+
+def _unmeasured(rule: Rule, attribute: str | None, message: str) -> Finding:
+    """A rule the audit has no measurement for: an error, unless the policy made it optional."""
+    if rule.optional:
+        message += " (the policy marks this rule optional)"
+        return _finding(rule, attribute, None, None, None, "not_applicable", None, message)
+    return _finding(rule, attribute, None, None, None, "error", None, message)
 
 
 def _judge_criterion(rule: Rule, table: GroupTable, confident: bool) -> Iterator[Finding]:

@@ -70,6 +70,11 @@ class Rule(_Strict):
         description="Fail only when the whole confidence interval lies beyond the threshold "
         "(default: the policy's require_confidence setting)",
     )
+    optional: bool = Field(
+        default=False,
+        description="Not applicable (instead of an error) when the audit cannot measure the "
+        "check, e.g. a score-based rule on decisions without scores",
+    )
     rationale: str = ""
     references: list[str] = Field(default_factory=list)
 

@@ -28,8 +28,10 @@ from auditor.report.group_tables import (
     MAX_GROUP_ROWS,
     MAX_LIST_ITEMS,
     REFERENCE_RULES,
+    REGRESSION_METRICS,
     TABLE_METRICS,
 )
+from auditor.report.methods import statistical_methods
 from auditor.report.regulations import regulation_views
 from auditor.report.rules import rule_views, waiver_views
 from auditor.report.sections import anchors, model_card, sections
@@ -63,6 +65,12 @@ def _setup_facts(result: AuditRecord) -> tuple[Fact, ...]:
             "Labels",
             f"Positive label '{s.pos_label}' = {outcome} outcome for the person; "
             f"other label '{s.other_label}'",
+        )
+        if s.task == "classification"
+        else Fact(
+            "Task",
+            f"regression: the predicted numbers are compared by group; a higher prediction is "
+            f"{outcome} for the person",
         ),
         Fact(
             "Sensitive attributes",
@@ -171,7 +179,9 @@ def build_context(result: AuditRecord, *, with_charts: bool = True) -> ReportCon
     text, failed_lines = summary(result)
     insufficient = [f for f in sorted_findings(result.findings) if f.verdict == "insufficient_data"]
     wanted: tuple[str, ...] = TABLE_METRICS
-    if result.setup.positive_outcome == "adverse":  # the favourable rate is then 1 - selection
+    if result.setup.task == "regression":
+        wanted = REGRESSION_METRICS
+    elif result.setup.positive_outcome == "adverse":  # the favourable rate is 1 - selection
         wanted = ("favorable_rate", *TABLE_METRICS)
     confidence = result.policy.settings.get("confidence", 0.95)
     min_n = int(result.policy.settings.get("min_group_size", 1))
@@ -213,6 +223,7 @@ def build_context(result: AuditRecord, *, with_charts: bool = True) -> ReportCon
         notes=tuple(result.notes),
         confidence=f"{confidence:.0%}" if isinstance(confidence, float) else str(confidence),
         min_group_size=min_n,
+        statistics=statistical_methods(result),
         definitions=tuple(result.definitions),
         policy_settings=tuple(Fact(k, str(v)) for k, v in sorted(result.policy.settings.items())),
         rules=rule_views(result),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from auditor.report.formatting import badge, count, number, reason_text
+from auditor.report.formatting import badge, count, number, p_text, reason_text
 from auditor.report.view import Cell, FindingRow
 from auditor.results import SEVERITY_RANK, AuditRecord, Finding, Reason, at_or_above
 
@@ -52,6 +52,7 @@ def finding_row(finding: Finding, links: dict[tuple[str, str | None], str]) -> F
         link=link,
         subject=finding.group
         or (f"all groups of {finding.attribute}" if finding.attribute else "all rows"),
+        p=p_text(finding.p_value, finding.p_adjusted),
     )
 
 

@@ -25,6 +25,21 @@ METRIC_LABELS = {
     "negative_predictive_value": "Negative predictive value",
     "false_omission_rate": "False omission rate",
     "accuracy": "Accuracy",
+    "f1_score": "F1 score",
+    "balanced_accuracy": "Balanced accuracy",
+    "treatment_equality": "FN / FP",
+    "roc_auc": "ROC AUC",
+    "average_precision": "Average precision",
+    "brier_score": "Brier score",
+    "expected_calibration_error": "Calibration error (ECE)",
+    "scoring_rate": "Scoring rate",
+    "selection_rate_at_threshold": "Selected at threshold",
+    "top_k_share": "Selected in top k",
+    "mean_prediction": "Mean prediction",
+    "mean_target": "Mean target",
+    "mean_absolute_error": "Mean absolute error",
+    "root_mean_squared_error": "RMSE",
+    "r2_score": "R²",
 }
 _VERDICTS = {  # key -> (css class, symbol, word)
     "pass": ("pass", "✔", "pass"),
@@ -49,6 +64,20 @@ def number(value: float | None, reason: Reason | None = None) -> Cell:
     if value is None:
         return Cell("undefined", reason=reason_text(reason), undefined=True)
     return Cell(f"{value:.3f}")
+
+
+def p_text(p_value: float | None, p_adjusted: float | None) -> str:
+    """``p = 0.012 (adjusted 0.036)``; tiny p-values as ``p < 0.001``."""
+    if p_value is None:
+        return ""
+
+    def fmt(p: float) -> str:
+        return "< 0.001" if p < 0.001 else f"= {p:.3f}"
+
+    text = f"p {fmt(p_value)}"
+    if p_adjusted is not None:
+        text += f" (adjusted {fmt(p_adjusted).removeprefix('= ')})"
+    return text
 
 
 def value_cell(value: Value) -> Cell:

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from auditor.report.charts import rate_chart
 from auditor.report.formatting import Footnotes, count, label, number, reason_text, value_cell
-from auditor.report.view import Cell, Fact, GroupRowView, GroupTableView, MetricCellView, SummaryRow
+from auditor.report.view import (
+    Cell,
+    CriterionRow,
+    Fact,
+    GroupRowView,
+    GroupTableView,
+    MetricCellView,
+    SummaryRow,
+)
 from auditor.results import GroupTable, Reason
 
 MAX_GROUP_ROWS = 50
@@ -22,6 +30,22 @@ TABLE_METRICS = (  # the columns of a fairness group table, in order
     "precision",
     "accuracy",
     "base_rate",
+)
+SCORE_METRICS = (  # threshold-free columns, shown in a second table when a score was given
+    "roc_auc",
+    "average_precision",
+    "brier_score",
+    "expected_calibration_error",
+    "scoring_rate",
+    "selection_rate_at_threshold",
+    "top_k_share",
+)
+REGRESSION_METRICS = (
+    "mean_prediction",
+    "mean_target",
+    "mean_absolute_error",
+    "root_mean_squared_error",
+    "r2_score",
 )
 REFERENCE_RULES = {"user": "chosen by the user", "largest_group": "largest group"}
 
@@ -37,6 +61,31 @@ def table_columns(table: GroupTable, wanted: tuple[str, ...]) -> list[str]:
     return list(present)[:MAX_GENERIC_COLUMNS]
 
 
+def criteria_rows(table: GroupTable, labels: dict[str, str]) -> tuple[CriterionRow, ...]:
+    """The named criteria of a table, in the engine's order, with the groups they come from."""
+    return tuple(
+        CriterionRow(
+            label=labels.get(name, label(name)),
+            value=value_cell(c.value),
+            groups=c.between or "",
+            n=count(c.n_compared) if c.n_compared else "–",
+        )
+        for name, c in table.criteria.items()
+    )
+
+
+def tests_note(table: GroupTable) -> str:
+    """How the table's p-values were made, naming the multiple-comparison correction."""
+    if table.correction is None:
+        return ""
+    return (
+        "Each group's rates are tested against the reference group's (two-sided "
+        "two-proportion z test; Fisher's exact test when an expected count is below 5); the "
+        f"p-values of the groups of {table.attribute} are adjusted by {table.correction}. "
+        "They are in audit.json and beside the findings that compare with the reference."
+    )
+
+
 def group_table(
     table: GroupTable,
     anchor: str,
@@ -44,6 +93,8 @@ def group_table(
     *,
     min_group_size: int,
     with_chart: bool,
+    caption: str = "Rates",
+    criteria_labels: dict[str, str] | None = None,
 ) -> GroupTableView:
     """Format one group table: rows (capped), disparity summaries, footnotes and chart."""
     keys = table_columns(table, wanted)
@@ -108,6 +159,9 @@ def group_table(
             for (group, reason), metrics in shown_excluded
         ),
         chart=chart,
+        caption=caption,
+        criteria=criteria_rows(table, criteria_labels) if criteria_labels is not None else (),
+        tests=tests_note(table) if criteria_labels is not None else "",
     )
 
 

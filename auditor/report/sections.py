@@ -13,8 +13,15 @@ from dataclasses import dataclass
 
 from auditor.report.findings import family_of
 from auditor.report.formatting import badge, cell_text, count, label
-from auditor.report.group_tables import group_table
-from auditor.report.view import CardField, Fact, FamilyView, ModelCardView, SectionView
+from auditor.report.group_tables import SCORE_METRICS, group_table
+from auditor.report.view import (
+    CardField,
+    Fact,
+    FamilyView,
+    GroupTableView,
+    ModelCardView,
+    SectionView,
+)
 from auditor.results import AuditRecord, CheckResult, ModelCard, ModelCardFields
 
 
@@ -116,6 +123,7 @@ def _family(
     wanted: tuple[str, ...],
     min_n: int,
     with_charts: bool,
+    criteria_labels: dict[str, str],
 ) -> FamilyView:
     overall = []
     for key, value in check.overall.items():
@@ -123,10 +131,29 @@ def _family(
         text = count(int(value.value or 0)) if is_count else cell_text(value)
         overall.append(Fact(label(key), text))
     chart = with_charts and check.family == "fairness"
-    tables = tuple(
-        group_table(table, anchor, wanted, min_group_size=min_n, with_chart=chart)
-        for table, anchor in zip(check.tables, ids, strict=True)
-    )
+    tables: list[GroupTableView] = []
+    for table, anchor in zip(check.tables, ids, strict=True):
+        tables.append(
+            group_table(
+                table,
+                anchor,
+                wanted,
+                min_group_size=min_n,
+                with_chart=chart,
+                criteria_labels=criteria_labels,
+            )
+        )
+        if any(m in SCORE_METRICS for m in table.summaries):
+            tables.append(
+                group_table(
+                    table,
+                    f"{anchor}-scores",
+                    SCORE_METRICS,
+                    min_group_size=min_n,
+                    with_chart=False,
+                    caption="Threshold-free metrics of the score",
+                )
+            )
     found = {v: n for (f, v), n in verdicts.items() if f == check.family}
     said = ", ".join(f"{n:,} {v}" for v, n in sorted(found.items()))
     return FamilyView(
@@ -134,7 +161,7 @@ def _family(
         title=FAMILY_TITLES.get(check.family, check.family.replace("_", " ").capitalize()),
         anchor=f"family-{check.family}",
         error=(check.error or "unknown error") if check.status == "error" else "",
-        tables=tables,
+        tables=tuple(tables),
         overall=tuple(overall),
         findings=f"Findings of the policy on these checks: {said}." if said else "",
     )
@@ -146,10 +173,19 @@ def sections(
     """The concern sections in order, each with its families; "Other checks" when needed."""
     _, ids = anchors(result)
     verdicts = Counter((family_of(f.check), badge(f.verdict).word) for f in result.findings)
+    labels = {d.check.split(".", 1)[-1]: d.label for d in result.definitions}
     views = []
     for section in (*SECTIONS, OTHER):
         families = tuple(
-            _family(c, i, verdicts, wanted=wanted, min_n=min_n, with_charts=with_charts)
+            _family(
+                c,
+                i,
+                verdicts,
+                wanted=wanted,
+                min_n=min_n,
+                with_charts=with_charts,
+                criteria_labels=labels,
+            )
             for c, i in zip(result.checks, ids, strict=True)
             if section_of(c.family) == section.key
         )

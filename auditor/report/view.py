@@ -55,6 +55,7 @@ class FindingRow:
     waiver: str
     link: str
     subject: str  # what the row is about: its group, all groups of its attribute, or all rows
+    p: str = ""  # the test against the reference group, when the finding has one
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,16 @@ class SummaryRow:
 
 
 @dataclass(frozen=True)
+class CriterionRow:
+    """A named fairness criterion of one attribute."""
+
+    label: str
+    value: Cell
+    groups: str
+    n: str
+
+
+@dataclass(frozen=True)
 class GroupTableView:
     """One sensitive attribute (or intersection): rows, summaries, footnotes and chart."""
 
@@ -102,6 +113,9 @@ class GroupTableView:
     summaries: tuple[SummaryRow, ...]
     excluded: tuple[Fact, ...]
     chart: Chart | None
+    caption: str = "Rates"
+    criteria: tuple[CriterionRow, ...] = ()
+    tests: str = ""  # how the p-values were made, when the table has any
 
 
 @dataclass(frozen=True)
@@ -233,6 +247,7 @@ class ReportContext:
     regulations: tuple[RegulationView, ...]
     notes: tuple[str, ...]
     confidence: str
+    statistics: tuple[str, ...]
     min_group_size: int
     definitions: tuple[Definition, ...]
     policy_settings: tuple[Fact, ...]

@@ -131,8 +131,19 @@ def aggregate_strata(x: FloatArray, stratum_to_group: IntArray, n_groups: int) -
     float array, shape (..., G, K)
     """
     groups = np.asarray(stratum_to_group, dtype=np.int64)
-    one_hot = (np.arange(n_groups)[:, None] == groups[None, :]).astype(np.float64)  # (G, S)
-    return np.asarray(np.matmul(one_hot, np.asarray(x, dtype=np.float64)), dtype=np.float64)
+    values = np.asarray(x, dtype=np.float64)
+    if n_groups == len(groups) and np.array_equal(groups, np.arange(n_groups)):
+        return values.copy()  # the finest grouping is the strata themselves
+    # Sort strata by group and sum runs: O(B * S * K), never a dense (G, S) matrix.
+    order = np.argsort(groups, kind="stable")
+    sizes = np.bincount(groups, minlength=n_groups)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    out = np.zeros((*values.shape[:-2], n_groups, values.shape[-1]))
+    present = sizes > 0
+    if present.any():
+        summed = np.add.reduceat(np.take(values, order, axis=-2), starts[present], axis=-2)
+        out[..., present, :] = summed
+    return out
 
 
 def percentile_interval(
