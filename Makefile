@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_OUT := reports/demo
 
-.PHONY: install demo test lint unit format lock sample-model clean schema bench
+.PHONY: install demo test lint unit format lock sample-model clean schema docs bench
 
 $(STAMP): requirements.lock pyproject.toml scripts/ensure-system-deps.sh
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "auditor needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -65,8 +65,13 @@ clean:
 # (prints the ratios).
 bench: install
 	$(BIN)/python -m benchmarks.bench_group_metrics --rows 200000
+	$(BIN)/python -m benchmarks.bench_fairness_depth --rows 1000000 --resamples 1000
 	$(BIN)/python -m benchmarks.bench_pdf --repeat 3
 
 # Regenerate the committed JSON Schema of audit.json from auditor/results.py.
 schema: install
 	$(BIN)/python -m auditor.schema
+
+# Regenerate docs/metrics.md from the check registry (a test fails when it is stale).
+docs: install
+	$(BIN)/python -m auditor.checks.reference

@@ -58,7 +58,8 @@ class AuditResult(AuditRecord):
         """Every measurement as one tidy DataFrame, one row per value.
 
         Columns: check, metric, measure (value, difference_to_reference, ratio_to_reference,
-        ratio_to_highest, min_max_ratio, max_abs_difference), attribute, group, value, ci_low,
+        ratio_to_highest, min_max_ratio, max_abs_difference; for the named criteria value and
+        by_group), attribute, group, value, ci_low,
         ci_high, n, reference (the group compared with), reason (why a value is undefined).
         """
         import pandas as pd
@@ -182,6 +183,26 @@ def _table_rows(family: str, table: GroupTable) -> list[tuple[object, ...]]:
                     getattr(summary, measure),
                     n,
                     None,
+                )
+            )
+    sizes = {row.group: row.n for row in table.rows}
+    for name, criterion in table.criteria.items():
+        compared_n = criterion.n_compared or None
+        rows.append(
+            _row(family, name, "value", table.attribute, None, criterion.value, compared_n, None)
+        )
+        for group, by_group in criterion.by_group.items():
+            n_group = sizes.get(group)
+            rows.append(
+                _row(
+                    family,
+                    name,
+                    "by_group",
+                    table.attribute,
+                    group,
+                    by_group,
+                    n_group,
+                    table.reference,
                 )
             )
     return rows

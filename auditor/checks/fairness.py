@@ -264,7 +264,7 @@ for _metric in GROUP_METRICS.values():
             metric=_metric.name,
             label=_metric.label,
             definition=_metric.definition,
-            undefined_when=REASON_TEXT[_metric.undefined_reason],
+            undefined_when=_metric.undefined_text or REASON_TEXT[_metric.undefined_reason],
             measures=GROUP_MEASURES,
             requires=_REQUIRES[_metric.source],
         )

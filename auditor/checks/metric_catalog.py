@@ -34,6 +34,7 @@ class GroupMetric:
     needs: Needs
     proportion: bool
     source: Source
+    undefined_text: str = ""  # when the reason's general text does not say it exactly
 
 
 FAVORABLE_RATE = "favorable_rate"
@@ -77,6 +78,7 @@ CONFUSION_METRICS: tuple[GroupMetric, ...] = (
         "positives",
         False,
         "confusion",
+        "the group has no actual and no predicted positives (TP + FP + FN = 0)",
     ),
     GroupMetric(
         "balanced_accuracy",
@@ -86,6 +88,7 @@ CONFUSION_METRICS: tuple[GroupMetric, ...] = (
         "both",
         False,
         "confusion",
+        "the group lacks actual positives or actual negatives",
     ),
     GroupMetric(
         "treatment_equality",
@@ -109,6 +112,7 @@ SCORE_METRICS: tuple[GroupMetric, ...] = (
         "both",
         False,
         "score",
+        "the group lacks actual positives or actual negatives",
     ),
     GroupMetric(
         "average_precision",

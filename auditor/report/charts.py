@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from auditor.results import REASON_TEXT, GroupTable
@@ -29,6 +30,7 @@ class Chart:
     uri: str
     alt: str
     caption: str
+    compact: bool = False  # drawn at a fixed size smaller than the text width
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class _Point:
     reason: str
 
 
-def _plain(text: str) -> str:
+def plain_label(text: str) -> str:
     """Escape ``$`` so matplotlib never reads data as mathtext; shorten long labels."""
     if len(text) > _LABEL_CHARS:
         text = text[: _LABEL_CHARS - 1] + "…"
@@ -89,21 +91,32 @@ def _alt_text(table: GroupTable, label: str, points: list[_Point], ref: float | 
     return " ".join(parts)
 
 
-def _draw(points: list[_Point], ref: float | None, reference: str, label: str) -> bytes:
+def chart_style() -> AbstractContextManager[None]:
+    """The report's matplotlib settings, for the duration of one drawing."""
     from matplotlib import rc_context
-    from matplotlib.figure import Figure
 
-    height = min(_MAX_HEIGHT_IN, 1.1 + _ROW_IN * len(points))
-    with rc_context(
+    return rc_context(
         {
-            "svg.hashsalt": "auditor-report",  # fixed ids: the same chart gives the same bytes
+            "svg.hashsalt": "auditor-report",  # fixed ids: the same chart, the same bytes
             "svg.fonttype": "path",  # text as outlines: no font needed where it is shown
             "font.family": "DejaVu Sans",
             "font.size": 8.5,
             "axes.spines.top": False,
             "axes.spines.right": False,
         }
-    ):
+    )
+
+
+def svg_uri(svg: bytes) -> str:
+    """An SVG as a data URI for an ``<img>`` (the PDF renderer fetches nothing else)."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+def _draw(points: list[_Point], ref: float | None, reference: str, label: str) -> bytes:
+    from matplotlib.figure import Figure
+
+    height = min(_MAX_HEIGHT_IN, 1.1 + _ROW_IN * len(points))
+    with chart_style():
         fig = Figure(figsize=(_WIDTH_IN, height), layout="constrained")
         ax = fig.add_subplot()
         values_column = ax.get_yaxis_transform()  # x in axes fraction, y in data
@@ -129,10 +142,10 @@ def _draw(points: list[_Point], ref: float | None, reference: str, label: str) -
                 )
             ax.text(1.02, y, f"{point.value:.3f}", transform=values_column, va="center")
         if ref is not None:
-            ref_label = f"reference group {_plain(reference)}: {ref:.3f}"
+            ref_label = f"reference group {plain_label(reference)}: {ref:.3f}"
             ax.axvline(ref, color="#b22222", linestyle="--", linewidth=1.2, label=ref_label)
             ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False, fontsize=8)
-        ax.set_yticks(range(len(points)), labels=[_plain(p.group) for p in points])
+        ax.set_yticks(range(len(points)), labels=[plain_label(p.group) for p in points])
         ax.set_ylim(len(points) - 0.5, -0.5)
         ax.set_xlim(0.0, right)
         ax.set_xlabel(label)
@@ -163,5 +176,4 @@ def rate_chart(
     )
     if len(table.rows) > len(points):
         caption += f" The first {len(points):,} of {len(table.rows):,} groups are drawn."
-    uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
-    return Chart(uri=uri, alt=_alt_text(table, label, points, ref), caption=caption)
+    return Chart(uri=svg_uri(svg), alt=_alt_text(table, label, points, ref), caption=caption)

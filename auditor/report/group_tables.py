@@ -7,7 +7,7 @@ new family's tables appear in the report without template changes. Only the firs
 
 from __future__ import annotations
 
-from auditor.report.charts import rate_chart
+from auditor.report.charts import Chart, rate_chart
 from auditor.report.formatting import Footnotes, count, label, number, reason_text, value_cell
 from auditor.report.view import (
     Cell,
@@ -95,6 +95,7 @@ def group_table(
     with_chart: bool,
     caption: str = "Rates",
     criteria_labels: dict[str, str] | None = None,
+    extra_chart: Chart | None = None,
 ) -> GroupTableView:
     """Format one group table: rows (capped), disparity summaries, footnotes and chart."""
     keys = table_columns(table, wanted)
@@ -140,7 +141,7 @@ def group_table(
         )
         for group, reason in summary.groups_excluded.items():
             excluded.setdefault((group, reason_text(reason)), []).append(label(key).lower())
-    chart = None
+    chart = extra_chart
     if with_chart and keys:
         chart = rate_chart(table, metric=keys[0], label=label(keys[0]), max_groups=MAX_GROUP_ROWS)
     shown_excluded = list(excluded.items())[:MAX_LIST_ITEMS]

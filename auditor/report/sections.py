@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from auditor.report.findings import family_of
 from auditor.report.formatting import badge, cell_text, count, label
 from auditor.report.group_tables import SCORE_METRICS, group_table
+from auditor.report.reliability import reliability_chart
 from auditor.report.view import (
     CardField,
     Fact,
@@ -152,6 +153,7 @@ def _family(
                     min_group_size=min_n,
                     with_chart=False,
                     caption="Threshold-free metrics of the score",
+                    extra_chart=reliability_chart(table) if chart else None,
                 )
             )
     found = {v: n for (f, v), n in verdicts.items() if f == check.family}
