@@ -75,10 +75,11 @@ def _excluded(
             out.append(Reason.EMPTY_GROUP)
         elif rows[g] < settings.min_group_size:
             out.append(Reason.BELOW_MIN_GROUP_SIZE)
-        elif metric.needs in ("positives", "both") and pos[g] < settings.min_positives:
-            out.append(Reason.BELOW_MIN_POSITIVES)
-        elif metric.needs in ("negatives", "both") and neg[g] < settings.min_negatives:
-            out.append(Reason.BELOW_MIN_NEGATIVES)
+        elif metric.needs in ("positives", "both") and pos[g] < max(settings.min_positives, 1):
+            # none at all: the value is undefined, and that is the reason to give
+            out.append(Reason.NO_POSITIVES if pos[g] == 0 else Reason.BELOW_MIN_POSITIVES)
+        elif metric.needs in ("negatives", "both") and neg[g] < max(settings.min_negatives, 1):
+            out.append(Reason.NO_NEGATIVES if neg[g] == 0 else Reason.BELOW_MIN_NEGATIVES)
         else:
             out.append(None)
     return out
