@@ -122,12 +122,16 @@ class ScoreInputs:
             parts["top_k_share"] = (num.astype(np.float64), den.astype(np.float64))
         return parts
 
-    def values(self, weights: FloatArray | None) -> dict[str, FloatArray]:
-        """Every score metric per group; calibration ones only when scores are probabilities."""
-        values = {
+    def ranked_values(self, weights: FloatArray | None) -> dict[str, FloatArray]:
+        """The metrics that need the ranking (they do not add up over strata)."""
+        return {
             "roc_auc": self.ranking.roc_auc(weights),
             "average_precision": self.ranking.average_precision(weights),
         }
+
+    def values(self, weights: FloatArray | None) -> dict[str, FloatArray]:
+        """Every score metric per group; calibration ones only when scores are probabilities."""
+        values = self.ranked_values(weights)
         if self.probabilities:
             values["brier_score"] = grouped_brier(
                 self.codes, self.n_groups, self.y_true, self.scores, weights
@@ -155,3 +159,78 @@ def regression_values(
         "root_mean_squared_error": by_group.root_mean_squared_error,
         "r2_score": by_group.r2,
     }
+
+
+N_BINS = 10  # calibration bins, as grouped_calibration's default
+
+
+@dataclass(frozen=True)
+class ScoreSums:
+    """The additive score metrics as weighted sums per stratum, for bootstrap replicates.
+
+    Brier score, the score shares and calibration are weighted means of per-row terms, so a
+    replicate needs only their sums per stratum, added up into any grouping afterwards
+    (:func:`score_values_from_sums`); the same numbers as :class:`ScoreInputs` gives.
+    """
+
+    strata: IntArray
+    n_strata: int
+    terms: FloatArray  # (N, K): one column per name in ``names``
+    names: tuple[str, ...]
+    bin_slots: IntArray | None  # stratum * N_BINS + bin, when scores are probabilities
+    y: FloatArray
+    scores: FloatArray
+
+    @classmethod
+    def build(cls, inputs: ScoreInputs, strata: IntArray, n_strata: int) -> ScoreSums:
+        s, y = inputs.scores, inputs.y_true.astype(np.float64)
+        columns = {"weight": np.ones_like(s), "scoring_rate": (s > inputs.median) * 1.0}
+        if inputs.threshold is not None:
+            columns["selection_rate_at_threshold"] = (s >= inputs.threshold) * 1.0
+        if inputs.top_k is not None:
+            columns["top_k_share"] = inputs.top_k * 1.0
+        bin_slots = None
+        if inputs.probabilities:
+            columns["brier_score"] = (s - y) ** 2
+            edges = np.linspace(0.0, 1.0, N_BINS + 1)
+            bin_slots = strata * N_BINS + np.searchsorted(edges[1:-1], s)
+        terms = np.stack(list(columns.values()), axis=1)
+        return cls(strata, n_strata, terms, tuple(columns), bin_slots, y, s)
+
+    def sums(self, weights: FloatArray) -> tuple[FloatArray, FloatArray | None]:
+        """(S, K) sums of the terms and, for calibration, (S, N_BINS, 3) sums of w, w*s, w*y."""
+        by_stratum = np.stack(
+            [
+                np.bincount(
+                    self.strata, weights=self.terms[:, k] * weights, minlength=self.n_strata
+                )
+                for k in range(self.terms.shape[1])
+            ],
+            axis=1,
+        ).astype(np.float64)
+        if self.bin_slots is None:
+            return by_stratum, None
+        size = self.n_strata * N_BINS
+        calibration = np.stack(
+            [
+                np.bincount(self.bin_slots, weights=values, minlength=size)
+                for values in (weights, weights * self.scores, weights * self.y)
+            ],
+            axis=1,
+        ).reshape(self.n_strata, N_BINS, 3)
+        return by_stratum, calibration.astype(np.float64)
+
+    def values_from(
+        self, sums: FloatArray, calibration: FloatArray | None
+    ) -> dict[str, FloatArray]:
+        """Metric values from sums already added up into groups: (..., G, K), (..., G, B, 3)."""
+        weight = sums[..., 0]
+        values = {
+            name: _share((sums[..., k], weight))
+            for k, name in enumerate(self.names)
+            if name != "weight"
+        }
+        if calibration is not None:
+            gap = np.abs(calibration[..., 2] - calibration[..., 1]).sum(axis=-1)
+            values["expected_calibration_error"] = _share((gap, calibration[..., 0].sum(axis=-1)))
+        return values

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from auditor.checks.metric_values import ScoreInputs, confusion_values
+from auditor.checks.metric_values import ScoreInputs, ScoreSums, confusion_values
 from auditor.context import AuditContext
 from auditor.groups import Grouping
 from auditor.stats.bootstrap import aggregate_strata, resample_cells, row_multiplicities
@@ -80,6 +80,11 @@ def bootstrap_samples(
         assert ctx.target_values is not None and ctx.predicted_values is not None
         terms = regression_terms(ctx.target_values, ctx.predicted_values)
         stratum_sums = np.zeros((n_resamples, strata.n_strata, terms.shape[1]))
+    first_scores = next((s for s in scores if s is not None), None)
+    score_sums = None
+    if first_scores is not None:
+        score_sums = ScoreSums.build(first_scores, strata.codes, strata.n_strata)
+    sums_of_scores: list[tuple[FloatArray, FloatArray | None]] = []
     per_replicate: list[dict[str, list[FloatArray]]] = [{} for _ in groupings]
     slots = strata.codes * 4 + (ctx.y_true.astype(np.int64) * 2 + ctx.y_pred.astype(np.int64))
     for b, multiplicity in enumerate(
@@ -91,9 +96,11 @@ def bootstrap_samples(
             stratum_cells[b] = flat.reshape(strata.n_strata, 4)
         if stratum_sums is not None:
             stratum_sums[b] = weighted_sums(strata.codes, strata.n_strata, terms, weights)
+        if score_sums is not None:
+            sums_of_scores.append(score_sums.sums(weights))
         for i, score in enumerate(scores):
             if score is not None:
-                for name, value in score.values(weights).items():
+                for name, value in score.ranked_values(weights).items():
                     per_replicate[i].setdefault(name, []).append(value)
     for i, grouping in enumerate(groupings):
         samples[i].update({name: np.stack(v) for name, v in per_replicate[i].items()})
@@ -103,4 +110,25 @@ def bootstrap_samples(
         if stratum_sums is not None:
             grouped = aggregate_strata(stratum_sums, strata.to_group[i], grouping.n_groups)
             samples[i].update(metrics_from_sums(grouped))
+        if score_sums is not None:
+            samples[i].update(_score_samples(score_sums, sums_of_scores, strata, i, grouping))
     return samples
+
+
+def _score_samples(
+    score_sums: ScoreSums,
+    replicates: list[tuple[FloatArray, FloatArray | None]],
+    strata: Strata,
+    index: int,
+    grouping: Grouping,
+) -> dict[str, FloatArray]:
+    """The additive score metrics of every replicate, for one grouping."""
+    mapping, n_groups = strata.to_group[index], grouping.n_groups
+    sums = aggregate_strata(np.stack([r[0] for r in replicates]), mapping, n_groups)
+    calibration = None
+    if replicates[0][1] is not None:
+        stacked = np.stack([r[1] for r in replicates])  # type: ignore[misc]
+        b, s, bins, k = stacked.shape
+        flat = aggregate_strata(stacked.reshape(b, s, bins * k), mapping, n_groups)
+        calibration = flat.reshape(b, n_groups, bins, k)
+    return score_sums.values_from(sums, calibration)
