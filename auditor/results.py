@@ -40,6 +40,7 @@ class Reason(StrEnum):
     CONSTANT_TARGET = "constant_target"
     NOT_CONFIDENT = "not_confident"
     NO_INTERVAL = "no_interval"
+    REFERENCE_EXCLUDED = "reference_excluded"
 
 
 REASON_TEXT: dict[Reason, str] = {
@@ -67,6 +68,8 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.NOT_CONFIDENT: "the value is beyond the threshold but its confidence interval "
     "reaches the threshold: not a violation with the confidence the rule requires",
     Reason.NO_INTERVAL: "the rule requires confidence but the value has no interval",
+    Reason.REFERENCE_EXCLUDED: "the reference group is not judged on this metric (too few "
+    "rows, positives or negatives), so comparisons with it are not judged either",
 }
 
 
@@ -149,6 +152,9 @@ class Criterion(_Model):
     between: str | None = Field(default=None, description="The groups the value comes from")
     n_compared: int = 0
     by_group: dict[str, Value] = Field(default_factory=dict)
+    excluded: dict[str, Reason] = Field(
+        default_factory=dict, description="Groups left out of the criterion, and why"
+    )
 
 
 class ReliabilityBin(_Model):

@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from auditor.checks.disparities import value_of
 from auditor.results import Criterion, Reason, Value
 from auditor.stats.bootstrap import percentile_interval
 
@@ -54,9 +55,14 @@ def _abs_odds_gap(v: Arrays, ref: int) -> FloatArray:
 
 
 def _largest_magnitude(x: FloatArray) -> FloatArray:
-    """The signed entry of largest absolute value along the last axis."""
-    filled = np.where(np.isnan(x), -np.inf, np.abs(x))
-    picked = np.take_along_axis(x, np.argmax(filled, axis=-1)[..., None], axis=-1)[..., 0]
+    """The signed entry of largest absolute value along the last axis.
+
+    On a tie between +a and -a the negative one wins (the group favoured less), so the
+    answer never depends on the order, that is the names, of the groups.
+    """
+    magnitude = np.abs(x).max(axis=-1)
+    negative_at_top = ((x < 0) & (np.abs(x) == magnitude[..., None])).any(axis=-1)
+    picked = np.where(negative_at_top, -magnitude, magnitude)
     return np.asarray(np.where(np.isnan(x).any(axis=-1), np.nan, picked), dtype=np.float64)
 
 
@@ -84,7 +90,7 @@ _REDUCE: dict[str, Callable[[FloatArray], FloatArray]] = {
     "min": lambda x: np.asarray(x.min(axis=-1), dtype=np.float64),
 }
 _ARG: dict[str, Callable[[FloatArray], int]] = {
-    "magnitude": lambda x: int(np.argmax(np.abs(x))),
+    "magnitude": lambda x: int(np.flatnonzero(x == _largest_magnitude(x))[0]),
     "max": lambda x: int(np.argmax(x)),
     "min": lambda x: int(np.argmin(x)),
 }
@@ -180,16 +186,6 @@ CRITERIA: tuple[CriterionSpec, ...] = (
 )
 
 
-def _value(x: float, low: float, high: float, reason: Reason) -> Value:
-    if np.isnan(x):
-        return Value(value=None, reason=reason)
-    return Value(
-        value=float(x),
-        ci_low=None if np.isnan(low) else float(low),
-        ci_high=None if np.isnan(high) else float(high),
-    )
-
-
 def _interval(samples: FloatArray | None, confidence: float) -> tuple[FloatArray, FloatArray]:
     if samples is None:
         return np.full(1, np.nan), np.full(1, np.nan)
@@ -200,21 +196,31 @@ def _interval(samples: FloatArray | None, confidence: float) -> tuple[FloatArray
 def criteria_for_table(
     values: Arrays,
     samples: Arrays,
-    judged: Mapping[str, BoolArray],
+    why_not: Mapping[str, list[Reason | None]],
     keys: tuple[str, ...],
     rows: npt.NDArray[np.int64],
     ref: int,
     confidence: float,
 ) -> dict[str, Criterion]:
-    """Every criterion whose metrics the table has, with its groups and intervals."""
+    """Every criterion whose metrics the table has, with its groups and intervals.
+
+    ``why_not[metric][g]`` is why group g is not judged on a metric (None: it is); a group
+    counts in a criterion when it is judged on every metric the criterion uses.
+    """
     out: dict[str, Criterion] = {}
     for spec in CRITERIA:
         if not all(m in values for m in spec.uses):
             continue
-        mask = np.logical_and.reduce([judged[m] for m in spec.uses])
+        reasons = [
+            next((why_not[m][g] for m in spec.uses if why_not[m][g]), None)
+            for g in range(len(keys))
+        ]
+        mask = np.array([r is None for r in reasons])
         point = {m: values[m] for m in spec.uses}
         boot = {m: samples[m] for m in spec.uses} if all(m in samples for m in spec.uses) else None
-        out[spec.name] = _criterion(spec, point, boot, mask, keys, rows, ref, confidence)
+        criterion = _criterion(spec, point, boot, mask, keys, rows, ref, confidence)
+        excluded = {keys[g]: r for g, r in enumerate(reasons) if r is not None}
+        out[spec.name] = criterion.model_copy(update={"excluded": excluded})
     return out
 
 
@@ -229,6 +235,9 @@ def _criterion(
     confidence: float,
 ) -> Criterion:
     by_group: dict[str, Value] = {}
+    # A per-group figure is undefined only through the reference: a ratio to a zero rate.
+    ref_zero = any(point[m][ref] == 0 for m in spec.uses)
+    missing = Reason.REFERENCE_ZERO if ref_zero else Reason.REFERENCE_UNDEFINED
     if spec.by_group is not None and mask[ref]:
         figures = spec.by_group(point, ref)
         low = high = np.full(len(keys), np.nan)
@@ -236,15 +245,19 @@ def _criterion(
             low, high = _interval(spec.by_group(boot, ref), confidence)
         for g in np.flatnonzero(mask):
             if g != ref:
-                by_group[keys[g]] = _value(
-                    float(figures[g]), float(low[g]), float(high[g]), Reason.REFERENCE_UNDEFINED
+                by_group[keys[g]] = value_of(
+                    float(figures[g]), missing, float(low[g]), float(high[g])
                 )
     if spec.worst is not None:
         others = mask.copy()
         others[ref] = False
-        if spec.by_group is None or not mask[ref] or not others.any():
+        if spec.by_group is None or not others.any():
             return Criterion(value=Value(value=None, reason=Reason.FEWER_THAN_TWO_GROUPS))
+        if not mask[ref]:
+            return Criterion(value=Value(value=None, reason=Reason.REFERENCE_EXCLUDED))
         figures = spec.by_group(point, ref)[others]
+        if np.isnan(figures).all():
+            return Criterion(value=Value(value=None, reason=missing), by_group=by_group)
         worst = int(np.flatnonzero(others)[_ARG[spec.worst](figures)])
         value = figures[_ARG[spec.worst](figures)]
         boot_value = None
@@ -269,7 +282,7 @@ def _criterion(
             between += judged_keys[int(np.argmax(x))]
     low, high = _interval(None if boot_value is None else boot_value[:, None], confidence)
     return Criterion(
-        value=_value(float(value), low[0], high[0], Reason.ALL_ZERO),
+        value=value_of(float(value), Reason.ALL_ZERO, float(low[0]), float(high[0])),
         between=between,
         n_compared=n,
         by_group=by_group,

@@ -43,9 +43,17 @@ class Measured:
     samples: FloatArray | None
 
 
-def _value(v: float, reason: Reason | None, low: float = np.nan, high: float = np.nan) -> Value:
+def value_of(v: float, reason: Reason | None, low: float = np.nan, high: float = np.nan) -> Value:
+    """A number with its interval, or undefined with ``reason`` when it is NaN.
+
+    An interval that misses its estimate is widened to include it: the percentile bootstrap
+    of a range or a maximum is biased away from parity, and an interval that excludes the
+    measured value would mislead more than a wider one.
+    """
     if np.isnan(v):
         return Value(value=None, reason=reason)
+    if not np.isnan(low) and not np.isnan(high):
+        low, high = min(low, v), max(high, v)
     return Value(
         value=float(v),
         ci_low=None if np.isnan(low) else float(low),
@@ -101,7 +109,9 @@ def metric_cells(
             diff = ratio = to_top = undefined
         else:
             same_as_ref = g == ref
-            diff = _value(v - ref_value, Reason.REFERENCE_UNDEFINED, *_ci(diff_ci, g, same_as_ref))
+            diff = value_of(
+                v - ref_value, Reason.REFERENCE_UNDEFINED, *_ci(diff_ci, g, same_as_ref)
+            )
             ratio = _ratio(v, ref_value, _ci(ratio_ci, g, same_as_ref), Reason.REFERENCE_ZERO)
             if highest is None:
                 to_top = Value(value=None, reason=Reason.FEWER_THAN_TWO_GROUPS)
@@ -109,7 +119,7 @@ def metric_cells(
                 to_top = _ratio(v, values[highest], _ci(top, g, g == highest), Reason.ALL_ZERO)
         cells.append(
             MetricCell(
-                value=_value(v, own, *_pick(value_ci, g)),
+                value=value_of(v, own, *_pick(value_ci, g)),
                 difference_to_reference=diff,
                 ratio_to_reference=ratio,
                 ratio_to_highest=to_top,
@@ -130,7 +140,7 @@ def _ratio(v: float, base: float, ci: tuple[float, float], zero_reason: Reason) 
         return Value(value=None, reason=Reason.REFERENCE_UNDEFINED)
     if base == 0:
         return Value(value=None, reason=zero_reason)
-    return _value(v / base, None, *ci)
+    return value_of(v / base, None, *ci)
 
 
 def _tests(
@@ -198,11 +208,11 @@ def summary(
     ratio = (
         Value(value=None, reason=Reason.ALL_ZERO)
         if high == 0
-        else _value(low / high, None, *ratio_ci)
+        else value_of(low / high, None, *ratio_ci)
     )
     return Summary(
         min_max_ratio=ratio,
-        max_abs_difference=_value(high - low, None, *diff_ci),
+        max_abs_difference=value_of(high - low, None, *diff_ci),
         groups_compared=compared,
         groups_excluded=excluded,
         n_compared=n_compared,

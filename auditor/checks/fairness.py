@@ -183,8 +183,11 @@ def group_table(
             m, grouping.reference, settings.confidence, correction
         )
         summaries[m.metric.name] = summary(m, grouping.keys, rows, settings.confidence)
-    judged = {
-        m.metric.name: np.array([e is None for e in m.excluded]) & ~np.isnan(m.values)
+    why_not = {
+        m.metric.name: [
+            excluded or (reason if np.isnan(v) else None)
+            for excluded, reason, v in zip(m.excluded, m.reasons, m.values, strict=True)
+        ]
         for m in measured
     }
     weight_sum = None if ctx.weights is None else np.bincount(codes, ctx.weights, n_groups)
@@ -207,7 +210,7 @@ def group_table(
         rows=table_rows,
         summaries=summaries,
         criteria=criteria_for_table(
-            values, samples, judged, grouping.keys, rows, grouping.reference, settings.confidence
+            values, samples, why_not, grouping.keys, rows, grouping.reference, settings.confidence
         ),
         correction=CORRECTION_NAMES[correction] if parts else None,
         calibration=_calibration(scores, ctx, grouping)

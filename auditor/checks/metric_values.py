@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from auditor.checks.metric_catalog import FAVORABLE_RATE
 from auditor.stats.classification import balanced_accuracy, f1_score, treatment_equality
-from auditor.stats.confusion import RATES, RateSpec, rate_parts
+from auditor.stats.confusion import RATES, RateSpec, rate_parts, ratio
 from auditor.stats.regression import grouped_regression
 from auditor.stats.scores import (
     ScoreRanking,
@@ -57,9 +57,7 @@ def confusion_values(cells: FloatArray, positive_outcome: str) -> dict[str, Floa
 
 
 def _share(parts: Parts) -> FloatArray:
-    num, den = parts
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return ratio(*parts)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from datetime import date
 from auditor.checks import CHECKS
 from auditor.policy.schema import Policy, Rule
 from auditor.policy.waivers import apply_waivers
-from auditor.results import REASON_TEXT, CheckResult, Finding, GroupRow, GroupTable, Reason, Value
+from auditor.results import REASON_TEXT, CheckResult, Finding, GroupTable, Reason, Value
 
 _TO_REFERENCE = ("difference_to_reference", "ratio_to_reference")
 _SUMMARY = ("min_max_ratio", "max_abs_difference")
@@ -88,6 +88,8 @@ def _judge_table(
     compared_to = table.reference if rule.measure in _TO_REFERENCE else None
     if rule.measure == "ratio_to_highest":
         compared_to = summary.highest_group
+    reference_row = next((r for r in table.rows if r.group == table.reference), None)
+    reference_out = reference_row is not None and reference_row.metrics[metric].excluded is not None
     for row in table.rows:
         if rule.measure in _TO_REFERENCE and row.group == table.reference:
             continue  # the reference is not compared with itself
@@ -96,6 +98,8 @@ def _judge_table(
         excluded = metric_cell.excluded
         if excluded is None and row.n < min_n:  # a table made without the engine's marks
             excluded = Reason.EMPTY_GROUP if row.n == 0 else Reason.BELOW_MIN_GROUP_SIZE
+        if excluded is None and reference_out and rule.measure in _TO_REFERENCE:
+            excluded = Reason.REFERENCE_EXCLUDED
         if excluded is not None:
             yield _insufficient(rule, table.attribute, row.group, cell, row.n, excluded)
             continue
@@ -127,23 +131,15 @@ def _judge_criterion(rule: Rule, table: GroupTable, confident: bool) -> Iterator
         if row.group == table.reference:
             continue
         value = criterion.by_group.get(row.group)
-        if value is None:  # not judged: too small, or undefined for one of its metrics
-            reason = _why_not_judged(row, CHECKS[rule.check].metric, table)
+        if value is None:  # not judged: the group or the reference is left out
+            reason = criterion.excluded.get(row.group)
+            if reason is None:
+                excluded_ref = table.reference in criterion.excluded
+                reason = Reason.REFERENCE_EXCLUDED if excluded_ref else Reason.NOT_AVAILABLE
             yield _insufficient(rule, table.attribute, row.group, Value(value=None), row.n, reason)
             continue
         n = sizes[row.group].n
         yield _judge(rule, table.attribute, row.group, value, n, table.reference, confident)
-
-
-def _why_not_judged(row: GroupRow, criterion: str, table: GroupTable) -> Reason:
-    """The first reason a group's metrics give for leaving it out of a criterion."""
-    for cell in row.metrics.values():
-        if cell.excluded is not None:
-            return cell.excluded
-    reference = next(r for r in table.rows if r.group == table.reference)
-    if any(c.excluded is not None for c in reference.metrics.values()):
-        return Reason.REFERENCE_UNDEFINED
-    return Reason.NOT_AVAILABLE
 
 
 def _judge(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from auditor.stats.confusion import FloatArray, IntArray
+from auditor.stats.confusion import FloatArray, IntArray, ratio
 
 
 @dataclass(frozen=True)
@@ -28,11 +28,6 @@ class RegressionByGroup:
     mean_absolute_error: FloatArray
     root_mean_squared_error: FloatArray
     r2: FloatArray  # NaN where empty, or where the target is constant within the group
-
-
-def _ratio(num: FloatArray, den: FloatArray) -> FloatArray:
-    ok = den > 0
-    return np.where(ok, num / np.where(ok, den, 1.0), np.nan)
 
 
 def grouped_regression(
@@ -70,7 +65,7 @@ def grouped_regression(
         return np.bincount(codes, weights=w * values, minlength=n_groups).astype(np.float64)
 
     weight = np.bincount(codes, weights=w, minlength=n_groups).astype(np.float64)
-    mean_target = _ratio(total(y), weight)
+    mean_target = ratio(total(y), weight)
     error = pred - y
     squared = total(error * error)
     centred = y - np.nan_to_num(mean_target)[codes]
@@ -83,13 +78,13 @@ def grouped_regression(
     reference[codes[live]] = y[live]
     differs = (y[live] != reference[codes[live]]).astype(np.float64)
     varies = np.bincount(codes[live], weights=differs, minlength=n_groups)
-    r2 = np.where(varies > 0, 1.0 - _ratio(squared, np.where(varies > 0, spread, 0.0)), np.nan)
+    r2 = np.where(varies > 0, 1.0 - ratio(squared, np.where(varies > 0, spread, 0.0)), np.nan)
     return RegressionByGroup(
         weight=weight,
-        mean_prediction=_ratio(total(pred), weight),
+        mean_prediction=ratio(total(pred), weight),
         mean_target=mean_target,
-        mean_absolute_error=_ratio(total(np.abs(error)), weight),
-        root_mean_squared_error=np.sqrt(_ratio(squared, weight)),
+        mean_absolute_error=ratio(total(np.abs(error)), weight),
+        root_mean_squared_error=np.sqrt(ratio(squared, weight)),
         r2=r2,
     )
 
@@ -133,9 +128,9 @@ def metrics_from_sums(sums: FloatArray) -> dict[str, FloatArray]:
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = np.where((w > 0) & ~constant, 1.0 - wee / np.where(constant, 1.0, spread), np.nan)
     return {
-        "mean_prediction": _ratio(wp, w),
-        "mean_target": _ratio(wy, w),
-        "mean_absolute_error": _ratio(wae, w),
-        "root_mean_squared_error": np.sqrt(_ratio(wee, w)),
+        "mean_prediction": ratio(wp, w),
+        "mean_target": ratio(wy, w),
+        "mean_absolute_error": ratio(wae, w),
+        "root_mean_squared_error": np.sqrt(ratio(wee, w)),
         "r2_score": r2,
     }

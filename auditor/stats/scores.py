@@ -13,13 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from auditor.stats.confusion import BoolArray, FloatArray, IntArray
-
-
-def _ratio(num: FloatArray, den: FloatArray) -> FloatArray:
-    """``num / den`` per group, NaN where ``den`` is not positive."""
-    ok = den > 0
-    return np.where(ok, num / np.where(ok, den, 1.0), np.nan)
+from auditor.stats.confusion import BoolArray, FloatArray, IntArray, ratio
 
 
 class ScoreRanking:
@@ -118,7 +112,7 @@ class ScoreRanking:
         pos, neg = self._block_sums(weights)
         # Positives scoring strictly higher, plus half the tied ones: (incl - pos) + pos / 2.
         wins = self._group_sum(neg * (self._within(pos) - 0.5 * pos))
-        return _ratio(wins, self._group_sum(pos) * self._group_sum(neg))
+        return ratio(wins, self._group_sum(pos) * self._group_sum(neg))
 
     def average_precision(self, weights: FloatArray | None = None) -> FloatArray:
         """Average precision per group, as ``sklearn.metrics.average_precision_score``.
@@ -141,7 +135,7 @@ class ScoreRanking:
         tp, fp = self._within(pos), self._within(neg)
         # Only blocks holding positives move recall; their tp + fp is then positive.
         precision = np.divide(tp, tp + fp, out=np.zeros_like(tp), where=pos > 0)
-        return _ratio(self._group_sum(pos * precision), self._group_sum(pos))
+        return ratio(self._group_sum(pos * precision), self._group_sum(pos))
 
 
 def _weighted_bincount(
@@ -168,7 +162,7 @@ def grouped_brier(
     """
     sq = (np.asarray(scores, dtype=np.float64) - np.asarray(y_true, dtype=np.float64)) ** 2
     num = _weighted_bincount(codes, n_groups, sq, weights)
-    return _ratio(num, _group_weight(codes, n_groups, weights))
+    return ratio(num, _group_weight(codes, n_groups, weights))
 
 
 @dataclass(frozen=True)
@@ -230,9 +224,9 @@ def grouped_calibration(
         edges=edges,
         weight=weight,
         rows=rows,
-        mean_score=_ratio(score_sum, weight),
-        fraction_positive=_ratio(pos_sum, weight),
-        ece=_ratio(gap, weight.sum(axis=1)),
+        mean_score=ratio(score_sum, weight),
+        fraction_positive=ratio(pos_sum, weight),
+        ece=ratio(gap, weight.sum(axis=1)),
     )
 
 

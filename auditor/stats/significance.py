@@ -79,7 +79,8 @@ def compare_proportions(
     # Smallest expected count: smaller row total times smaller column total over the total.
     min_expected = np.minimum(n1a, n2a) * np.minimum(k, n - k) / n
     table = np.stack([k1a, n1a - k1a, k2a, n2a - k2a])
-    whole = np.all(table == np.round(table), axis=0)
+    # Whole counts up to rounding: equal weights make Kish-effective counts like 4.9999999.
+    whole = np.all(np.isclose(table, np.round(table), rtol=0.0, atol=1e-9), axis=0)
     fisher = defined & whole & (min_expected < fisher_below)
     z_rows = defined & ~fisher
 
@@ -90,7 +91,7 @@ def compare_proportions(
 
         # A loop, but only over the few comparisons with small counts.
         for i in np.flatnonzero(fisher):
-            t = table[:, i].reshape(2, 2).astype(np.int64)
+            t = np.round(table[:, i]).reshape(2, 2).astype(np.int64)  # 4.9999999 is 5
             p_value[i] = float(fisher_exact(t, alternative="two-sided").pvalue)
         method[fisher] = FISHER
     return ProportionTests(statistic=statistic, p_value=p_value, method=[str(m) for m in method])
