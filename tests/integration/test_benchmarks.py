@@ -1,4 +1,7 @@
-"""The benchmarks still run (smoke runs): group metrics agree with fairlearn; PDF timings print."""
+"""The benchmarks still run (smoke runs).
+
+Group metrics and the fairness depth agree with fairlearn; the PDF timings print.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +25,64 @@ def test_group_metrics_benchmark_runs_and_agrees_with_fairlearn() -> None:
     last = done.stdout.strip().splitlines()[-1]
     assert last.startswith("speed-up:")
     assert float(last.rsplit(" ", 1)[1]) < 1e-12
+
+
+def test_fairness_depth_benchmark_prints_its_tables_and_agrees_with_fairlearn() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.bench_fairness_depth",
+            "--rows",
+            "20000",
+            "--resamples",
+            "20",
+            "--fairlearn-boot",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert re.search(r"^Fairness depth: .* on 20,000 rows \(Adult tiled\)", out, re.M), out
+    # 1. Both groupings: groups observed/possible, times, ratio, agreement, counts.
+    number, rest = r"\d+\.\d{3}", r" +(\d+)x +(\S+) +(\d+) +(\d+) +(\d+)$"
+    for name, possible in (("sex & race", 10), ("sex & race & age_band & hours_band", 200)):
+        row = re.search(rf"^{name} +(\d+)/{possible} +{number} +{number}{rest}", out, re.M)
+        assert row, (name, out)
+        assert 0 < int(row[1]) <= possible and int(row[2]) > 0
+        assert float(row[3]) <= 1e-12 and int(row[4]) > 0, row[0]
+        skipped = re.search(rf"^  {name}: (.+)$", out.split("\nskipped (", 1)[1], re.M)
+        assert skipped and (int(row[6]) == 0) == (skipped[1] == "none"), out
+    assert re.search(r"^  sex & race: ScoreInputs.build .* group_table alone: \d+x$", out, re.M)
+    assert re.search(r"^  sex & race: (\S+), \w+ of sex=\w+ & race=", out, re.M), out
+    assert re.search(r"^goal fairlearn/auditor >= 300x: (met|NOT met) \(lowest \d+x\)$", out, re.M)
+    # 2. and 3. One row per bootstrap path, in each table.
+    assert "2. Bootstrap, 20 resamples" in out and "EXTRAPOLATED" in out
+    assert "3. Peak memory auditor's bootstrap allocates (20 resamples" in out
+    for variant in (
+        "confusion, unweighted (multinomial path)",
+        "confusion, fnlwgt weights (row path)",
+        "confusion + scores (row path)",
+    ):
+        boot = re.search(rf"^{re.escape(variant)} +{number} +{number} +\d+\.\d +\d+x$", out, re.M)
+        assert boot, (variant, out)
+        memory = re.search(
+            rf"^{re.escape(variant)} +(\d+\.\d) +(\d+\.\d) +(-?\d+\.\d) +(\d+\.\d) "
+            r"+(\d+\.\d\d)x +(\d+)$",
+            out,
+            re.M,
+        )
+        assert memory and float(memory[1]) > 0 and float(memory[2]) > 0, (variant, out)
+    last = out.strip().splitlines()[-1]
+    agreement = re.fullmatch(
+        r"agreement: largest difference (\S+), within the 1e-12 tolerance", last
+    )
+    assert agreement and float(agreement[1]) <= 1e-12, last
 
 
 def test_pdf_benchmark_runs_and_reports_pages_times_and_ratio() -> None:

@@ -16,10 +16,10 @@ labels, optional weights and scores) and a few policy settings. Whatever it is:
 - the bootstrap is reproducible from its seed, and recorded;
 - every Wilson, Newcombe and Katz interval contains its point estimate.
 
-Two properties do not hold, each pinned by a strict xfail below: scaling equal weights can
-switch Fisher's exact test for the z test (whole Kish counts become 4.999...), and the
-percentile-bootstrap intervals of max - min, min / max and |x| can exclude the estimate
-near parity.
+Two properties once failed and are kept as tests: scaling equal weights must not switch
+Fisher's exact test for the z test (Kish counts of 4.999... are whole), and bootstrap
+intervals of max - min, min / max and |x| must contain their estimate near parity (the
+percentile bootstrap is biased away from parity there; the interval is widened).
 
 Values are compared to 1e-12 (relative above 1). Fields that depend on how a tie between
 groups is broken (the highest group of a metric, the lowest and highest names of a summary,
@@ -218,7 +218,7 @@ def flatten(table: GroupTable, key: Callable[[str], str] = lambda k: k) -> dict[
         for g, v in c.by_group.items():
             entries += _value((name, key(g)), v, "boot")
         if c.value.value is None:
-            # An undefined value names no group that matters (see test_criteria's xfail on
+            # An undefined value names no group that matters (see test_criteria's test of
             # disparate impact against a reference with no favourable outcomes).
             skip.add((name, "between"))
         elif c.between and " vs " in c.between:  # AIF360's worst group
