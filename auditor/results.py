@@ -41,6 +41,7 @@ class Reason(StrEnum):
     NOT_CONFIDENT = "not_confident"
     NO_INTERVAL = "no_interval"
     REFERENCE_EXCLUDED = "reference_excluded"
+    NOT_POSITIVE = "not_positive"
 
 
 REASON_TEXT: dict[Reason, str] = {
@@ -68,6 +69,7 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.NOT_CONFIDENT: "the value is beyond the threshold but its confidence interval "
     "reaches the threshold: not a violation with the confidence the rule requires",
     Reason.NO_INTERVAL: "the rule requires confidence but the value has no interval",
+    Reason.NOT_POSITIVE: "a ratio needs positive values, and a compared value is zero or negative",
     Reason.REFERENCE_EXCLUDED: "the reference group is not judged on this metric (too few "
     "rows, positives or negatives), so comparisons with it are not judged either",
 }

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from auditor.checks.disparities import value_of
 from auditor.results import Criterion, Reason, Value
-from auditor.stats.bootstrap import percentile_interval
+from auditor.stats.bootstrap import basic_interval, percentile_interval
 
 FloatArray = npt.NDArray[np.float64]
 Arrays = Mapping[str, FloatArray]
@@ -82,6 +82,7 @@ class CriterionSpec:
     attribute: Callable[[Arrays], FloatArray] | None = None
     by_group: Callable[[Arrays, int], FloatArray] | None = None
     worst: Literal["magnitude", "max", "min"] | None = None
+    domain: tuple[float | None, float | None] = (0.0, None)  # where the value can lie
 
 
 _REDUCE: dict[str, Callable[[FloatArray], FloatArray]] = {
@@ -120,6 +121,7 @@ CRITERIA: tuple[CriterionSpec, ...] = (
         uses=("selection_rate",),
         attribute=lambda v: _min_over_max(v["selection_rate"]),
         by_group=lambda v, ref: _over_ref(v["selection_rate"], ref),
+        domain=(0.0, 1.0),
     ),
     CriterionSpec(
         name="equalized_odds_difference",
@@ -146,6 +148,7 @@ CRITERIA: tuple[CriterionSpec, ...] = (
         attribute=lambda v: np.minimum(
             _min_over_max(v["true_positive_rate"]), _min_over_max(v["false_positive_rate"])
         ),
+        domain=(0.0, 1.0),
     ),
     _range_of("true_positive_rate", "Equal opportunity", "true positive rate"),
     _range_of("precision", "Predictive parity", "precision (PPV)"),
@@ -162,6 +165,7 @@ CRITERIA: tuple[CriterionSpec, ...] = (
         uses=("true_positive_rate", "false_positive_rate"),
         by_group=_odds_gap,
         worst="magnitude",
+        domain=(-1.0, 1.0),
     ),
     CriterionSpec(
         name="average_absolute_odds_difference",
@@ -280,9 +284,12 @@ def _criterion(
             x = point[spec.uses[0]][mask]
             between = f"lowest {judged_keys[int(np.argmin(x))]}, highest "
             between += judged_keys[int(np.argmax(x))]
-    low, high = _interval(None if boot_value is None else boot_value[:, None], confidence)
+    bounds = (np.nan, np.nan)
+    if boot_value is not None and not np.isnan(value):
+        # Ranges and the most extreme group are biased away from parity: basic bootstrap.
+        bounds = basic_interval(boot_value, float(value), confidence, spec.domain)
     return Criterion(
-        value=value_of(float(value), Reason.ALL_ZERO, float(low[0]), float(high[0])),
+        value=value_of(float(value), Reason.ALL_ZERO, *bounds),
         between=between,
         n_compared=n,
         by_group=by_group,

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from auditor.checks.metric_catalog import GroupMetric
 from auditor.results import MetricCell, Reason, SignificanceTest, Summary, Value
-from auditor.stats.bootstrap import percentile_interval
+from auditor.stats.bootstrap import basic_interval, percentile_interval
 from auditor.stats.intervals import katz_log_ratio, newcombe_difference, wilson_interval
 from auditor.stats.significance import adjust_p_values, compare_proportions
 
@@ -83,8 +83,12 @@ def metric_cells(
     """Cells of every group, and the index of the highest judged group (if any)."""
     values, n_groups = m.values, len(m.values)
     judged = _judged(m)
-    highest = int(np.flatnonzero(judged)[np.argmax(values[judged])]) if judged.any() else None
+    # With one judged group there is nothing to compare: no "highest" group (not 1.0).
+    highest = int(np.flatnonzero(judged)[np.argmax(values[judged])]) if judged.sum() > 1 else None
     ref_value = values[ref]
+    # The highest group is picked from the data, so its own luck inflates it: the intervals
+    # to it are simultaneous over the groups compared (Bonferroni), not one at a time.
+    top_confidence = 1.0 - (1.0 - confidence) / max(1, int(judged.sum()) - 1)
     if m.parts is not None:
         k, n = m.parts
         value_ci = wilson_interval(k, n, confidence)
@@ -92,7 +96,7 @@ def metric_cells(
         ratio_ci = katz_log_ratio(k, n, k[ref], n[ref], confidence)
         top = (np.full(n_groups, np.nan), np.full(n_groups, np.nan))
         if highest is not None:
-            top = katz_log_ratio(k, n, k[highest], n[highest], confidence)
+            top = katz_log_ratio(k, n, k[highest], n[highest], top_confidence)
     else:
         s = m.samples
         value_ci = _boot(s, confidence)
@@ -140,6 +144,8 @@ def _ratio(v: float, base: float, ci: tuple[float, float], zero_reason: Reason) 
         return Value(value=None, reason=Reason.REFERENCE_UNDEFINED)
     if base == 0:
         return Value(value=None, reason=zero_reason)
+    if base < 0 or v < 0:
+        return Value(value=None, reason=Reason.NOT_POSITIVE)
     return value_of(v / base, None, *ci)
 
 
@@ -202,14 +208,16 @@ def summary(
         s_min, s_max = s.min(axis=1), s.max(axis=1)  # NaN in any kept group: NaN replicate
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio_samples = np.where(s_max > 0, s_min / s_max, np.nan)
-        r_low, r_high, _ = percentile_interval(ratio_samples, confidence)
-        d_low, d_high, _ = percentile_interval(s_max - s_min, confidence)
-        ratio_ci, diff_ci = (float(r_low), float(r_high)), (float(d_low), float(d_high))
-    ratio = (
-        Value(value=None, reason=Reason.ALL_ZERO)
-        if high == 0
-        else value_of(low / high, None, *ratio_ci)
-    )
+        # A range and a min/max ratio are biased away from parity: basic bootstrap intervals.
+        if high > 0:
+            ratio_ci = basic_interval(ratio_samples, low / high, confidence, (0.0, 1.0))
+        diff_ci = basic_interval(s_max - s_min, high - low, confidence, (0.0, None))
+    if low < 0:  # a ratio of a negative mean (regression) to another means nothing
+        ratio = Value(value=None, reason=Reason.NOT_POSITIVE)
+    elif high == 0:
+        ratio = Value(value=None, reason=Reason.ALL_ZERO)
+    else:
+        ratio = value_of(low / high, None, *ratio_ci)
     return Summary(
         min_max_ratio=ratio,
         max_abs_difference=value_of(high - low, None, *diff_ci),

@@ -35,7 +35,7 @@ from auditor.results import (
     ReliabilityBin,
 )
 from auditor.stats.confusion import CELLS, grouped_confusion
-from auditor.stats.intervals import kish_effective_n
+from auditor.stats.intervals import effective_counts
 from auditor.stats.scores import grouped_calibration
 from auditor.stats.significance import CORRECTION_NAMES
 
@@ -85,19 +85,9 @@ def _excluded(
     return out
 
 
-def _effective(parts: Parts, design: FloatArray) -> Parts:
-    """Kish-adjusted (successes, trials): weighted shares keep their value, lose rows."""
-    num, den = parts
-    return num * design, den * design
-
-
-def _design_factor(ctx: AuditContext, grouping: Grouping, total: FloatArray) -> FloatArray:
-    """Effective rows per unit of weight in each group (1 without weights)."""
-    if ctx.weights is None:
-        return np.ones(grouping.n_groups)
-    eff_n = kish_effective_n(grouping.codes, grouping.n_groups, ctx.weights)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(total > 0, eff_n / np.where(total > 0, total, 1.0), 0.0)
+def _effective(parts: Parts, squared: Parts) -> Parts:
+    """Kish-effective (successes, trials) over the rows of the proportion's denominator."""
+    return effective_counts(parts[0], parts[1], squared[1])
 
 
 def _calibration(
@@ -144,17 +134,18 @@ def group_table(
     if ctx.task == "classification":
         cells = grouped_confusion(codes, n_groups, ctx.y_true, ctx.y_pred, ctx.weights).cells
         counts = {c: cells[:, i] for i, c in enumerate(CELLS)}
-        design = _design_factor(ctx, grouping, cells.sum(axis=1))
         values = confusion_values(cells, settings.positive_outcome)
-        parts = {
-            k: _effective(p, design)
-            for k, p in confusion_proportions(cells, settings.positive_outcome).items()
-        }
+        parts = confusion_proportions(cells, settings.positive_outcome)
         if scores is not None:
             values.update(scores.values(ctx.weights))
-            parts.update(
-                {k: _effective(p, design) for k, p in scores.proportions(ctx.weights).items()}
-            )
+            parts.update(scores.proportions(ctx.weights))
+        if ctx.weights is not None:  # sums of squared weights over the same rows
+            squared = ctx.weights * ctx.weights
+            cells_sq = grouped_confusion(codes, n_groups, ctx.y_true, ctx.y_pred, squared).cells
+            parts_sq = confusion_proportions(cells_sq, settings.positive_outcome)
+            if scores is not None:
+                parts_sq.update(scores.proportions(squared))
+            parts = {k: _effective(p, parts_sq[k]) for k, p in parts.items()}
     else:
         assert ctx.target_values is not None and ctx.predicted_values is not None
         values = regression_values(

@@ -10,7 +10,7 @@ from auditor.checks.registry import OVERALL_MEASURES, CheckSpec, register_check,
 from auditor.context import AuditContext
 from auditor.results import REASON_TEXT, CheckResult, Reason, Value
 from auditor.stats.confusion import RATES, grouped_confusion, rate
-from auditor.stats.intervals import kish_effective_n, wilson_interval
+from auditor.stats.intervals import effective_counts, wilson_interval
 
 OVERALL_METRICS = (
     "accuracy",
@@ -45,15 +45,17 @@ def overall_performance(ctx: AuditContext) -> CheckResult:
         return CheckResult(family="performance", status="ok", overall=_regression_overall(ctx))
     codes = np.zeros(ctx.n_rows, dtype=np.int64)
     counts = grouped_confusion(codes, 1, ctx.y_true, ctx.y_pred, ctx.weights)
-    design_effect = 1.0
-    if ctx.weights is not None:
-        design_effect = float(kish_effective_n(codes, 1, ctx.weights)[0] / counts.cell("n")[0])
+    squared = None
+    if ctx.weights is not None:  # Kish-effective counts over each rate's own rows
+        weights_sq = ctx.weights * ctx.weights
+        squared = grouped_confusion(codes, 1, ctx.y_true, ctx.y_pred, weights_sq)
     overall: dict[str, Value] = {"n": Value(value=float(ctx.n_rows))}
     for name in OVERALL_METRICS:
         spec = RATES[name]
-        _, den, values = rate(counts, spec)
-        trials = den * design_effect
-        low, high = wilson_interval(values * trials, trials, ctx.settings.confidence)
+        num, den, values = rate(counts, spec)
+        if squared is not None:
+            num, den = effective_counts(num, den, rate(squared, spec)[1])
+        low, high = wilson_interval(num, den, ctx.settings.confidence)
         if np.isnan(values[0]):
             overall[name] = Value(value=None, reason=Reason(spec.undefined_reason))
         else:

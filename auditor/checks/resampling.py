@@ -78,7 +78,7 @@ def bootstrap_samples(
     stratum_sums = None
     if not classification:
         assert ctx.target_values is not None and ctx.predicted_values is not None
-        terms = regression_terms(ctx.target_values, ctx.predicted_values)
+        terms, offset = regression_terms(ctx.target_values, ctx.predicted_values)
         stratum_sums = np.zeros((n_resamples, strata.n_strata, terms.shape[1]))
     first_scores = next((s for s in scores if s is not None), None)
     score_sums = None
@@ -109,7 +109,7 @@ def bootstrap_samples(
             samples[i].update(confusion_values(grouped, ctx.settings.positive_outcome))
         if stratum_sums is not None:
             grouped = aggregate_strata(stratum_sums, strata.to_group[i], grouping.n_groups)
-            samples[i].update(metrics_from_sums(grouped))
+            samples[i].update(metrics_from_sums(grouped, offset))
         if score_sums is not None:
             samples[i].update(_score_samples(score_sums, sums_of_scores, strata, i, grouping))
     return samples

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
+import numpy as np
+
 from auditor.checks import CHECKS
 from auditor.policy.schema import Policy, Rule
 from auditor.policy.waivers import apply_waivers
@@ -39,8 +41,14 @@ def evaluate_policy(
             error = result.error if result is not None else "the check did not run"
             findings.append(_finding(rule, None, None, None, None, "error", None, error or ""))
             continue
+        confident = (
+            rule.require_confidence
+            if rule.require_confidence is not None
+            else policy.settings.require_confidence
+        )
         if spec.metric in result.overall:  # one value for the whole audit, not per group
-            findings.append(_judge(rule, None, None, result.overall[spec.metric], None))
+            overall = result.overall[spec.metric]
+            findings.append(_judge(rule, None, None, overall, None, None, confident))
             continue
         if not result.tables:  # an overall check this audit could not measure
             message = f"{rule.check} was not measured in this audit; it {spec.requires}"
@@ -55,11 +63,6 @@ def evaluate_policy(
             message = f"the rule applies to attributes {rule.attributes}, none of them audited"
             findings.append(_finding(rule, None, None, None, None, "not_applicable", None, message))
         min_n = policy.settings.min_group_size
-        confident = (
-            rule.require_confidence
-            if rule.require_confidence is not None
-            else policy.settings.require_confidence
-        )
         for table in tables:
             findings.extend(_judge_table(rule, spec.metric, table, confident, min_n))
     return apply_waivers(findings, policy.waivers, today or date.today())
@@ -189,13 +192,20 @@ def _judge(
 
 
 def _not_confident(rule: Rule, value: Value) -> Reason | None:
-    """Why a violation is not established with confidence, or None when it is."""
+    """Why a violation is not established with confidence, or None when it is.
+
+    Confident means the whole interval lies outside the acceptable range [low, high] that
+    the threshold's bounds (min, max, |x| <= max_abs) leave, on one side of it.
+    """
     if value.ci_low is None or value.ci_high is None:
         return Reason.NO_INTERVAL
-    beyond = rule.threshold.violated_by(value.ci_low) and rule.threshold.violated_by(value.ci_high)
-    # |x| <= a is violated at both ends yet not throughout when the interval spans [-a, a].
-    straddles = rule.threshold.max_abs is not None and value.ci_low < 0 < value.ci_high
-    return None if beyond and not straddles else Reason.NOT_CONFIDENT
+    t = rule.threshold
+    bounds_low = [b for b in (t.min, None if t.max_abs is None else -t.max_abs) if b is not None]
+    bounds_high = [b for b in (t.max, t.max_abs) if b is not None]
+    low = max(bounds_low, default=-np.inf)
+    high = min(bounds_high, default=np.inf)
+    beyond = value.ci_high < low or value.ci_low > high
+    return None if beyond else Reason.NOT_CONFIDENT
 
 
 def _insufficient(

@@ -16,10 +16,12 @@ def statistical_methods(result: AuditRecord) -> tuple[str, ...]:
     level = f"{confidence:.0%}" if isinstance(confidence, float) else str(confidence)
     lines = [
         f"Rates (shares of a group's rows) have {level} Wilson score intervals; with sample "
-        "weights, the counts are replaced by Kish's effective sample size.",
+        "weights, the counts are replaced by Kish's effective sample size of the rows the "
+        "rate is taken over (the group's actual positives for a true positive rate).",
         "Differences between a group's rate and the reference group's have Newcombe's hybrid "
         "score interval (method 10); ratios have the Katz log interval (with 0.5 added when "
-        "the group has no events).",
+        "the group has no events). Ratios to the highest group are simultaneous over the "
+        "groups compared (Bonferroni), because the highest group is picked from the data.",
     ]
     fairness = next((c for c in result.checks if c.family == "fairness"), None)
     boot = fairness.bootstrap if fairness is not None else None
@@ -28,7 +30,14 @@ def statistical_methods(result: AuditRecord) -> tuple[str, ...]:
             f"Every other value (F1, balanced accuracy, threshold-free metrics, regression "
             f"metrics, the min/max ratios and largest differences, the named criteria) has a "
             f"{boot.confidence:.0%} {boot.scheme}: {boot.resamples:,} resamples, seed "
-            f"{boot.seed} (the same seed gives the same intervals)."
+            f"{boot.seed} (the same seed gives the same intervals). The score's cut-offs (its "
+            "median, the policy's threshold and top k) stay those of the audited data."
+        )
+        lines.append(
+            "Largest differences, min/max ratios and the named criteria over groups are biased "
+            "away from parity in every resample (noise widens a range), so their intervals are "
+            "basic (reflected) bootstrap intervals, clipped to the values they can take; any "
+            "interval that would miss its own estimate is widened to include it."
         )
     else:
         lines.append(
@@ -42,8 +51,9 @@ def statistical_methods(result: AuditRecord) -> tuple[str, ...]:
         lines.append(
             "Each group's rate is tested against the reference group's: two-sided "
             "two-proportion z test (the Pearson chi-square test of the 2x2 table), or Fisher's "
-            "exact test when an expected count is below 5. Within each attribute and metric "
-            f"the p-values are adjusted for the number of groups compared by {corrections[0]}."
+            "exact test when an expected count is below 5 and the counts are whole (always "
+            "the z test with unequal sample weights). Within each attribute and metric the "
+            f"p-values are adjusted for the number of groups compared by {corrections[0]}."
         )
     if settings.get("require_confidence") or any(
         r.get("require_confidence") for r in result.policy.rules

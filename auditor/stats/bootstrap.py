@@ -194,3 +194,27 @@ def percentile_interval(
 
     alpha = (1.0 - confidence) / 2.0
     return quantile(alpha), quantile(1.0 - alpha), n_defined
+
+
+def basic_interval(
+    samples: FloatArray,
+    estimate: float,
+    confidence: float,
+    domain: tuple[float | None, float | None] = (None, None),
+) -> tuple[float, float]:
+    """Basic (reflected) bootstrap interval of one statistic: [2 t - q_hi, 2 t - q_lo].
+
+    For statistics the percentile interval gets wrong: a range (max - min), a min/max ratio
+    or the most extreme group are biased away from parity in every replicate (noise widens a
+    range), so their percentile interval can sit wholly beyond the estimate. Reflecting the
+    quantiles about the estimate removes that shift. Bounds are clipped to ``domain`` (a
+    range cannot be negative); NaN when fewer than half of the replicates are defined.
+    """
+    low_q, high_q, _ = percentile_interval(np.asarray(samples, dtype=np.float64), confidence)
+    low, high = 2 * estimate - float(high_q), 2 * estimate - float(low_q)
+    floor, ceiling = domain
+    if floor is not None:
+        low, high = max(low, floor), max(high, floor)
+    if ceiling is not None:
+        low, high = min(low, ceiling), min(high, ceiling)
+    return low, high

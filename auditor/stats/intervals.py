@@ -43,6 +43,25 @@ def wilson_interval(
     return low, high
 
 
+def effective_counts(
+    successes: FloatArray, trials: FloatArray, trials_squared: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Kish-effective (successes, trials) of a weighted proportion.
+
+    ``trials`` is the sum of the weights of the rows in the proportion's denominator and
+    ``trials_squared`` the sum of their squares: n_eff = (sum w)^2 / sum w^2 over exactly
+    those rows (a rate among positives uses the positives' weights, not the group's), and
+    k_eff = p * n_eff keeps the proportion. Unweighted, this gives the counts back.
+    """
+    k = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(trials, dtype=np.float64)
+    n2 = np.asarray(trials_squared, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_eff = np.where(n2 > 0, n * n / np.where(n2 > 0, n2, 1.0), 0.0)
+        k_eff = np.where(n > 0, k / np.where(n > 0, n, 1.0), 0.0) * n_eff
+    return k_eff, n_eff
+
+
 def kish_effective_n(
     codes: npt.NDArray[np.int64], n_groups: int, weights: FloatArray
 ) -> FloatArray:

@@ -93,11 +93,19 @@ def grouped_regression(
 SUM_TERMS = ("w", "wy", "wyy", "wp", "wee", "wae")
 
 
-def regression_terms(y_true: FloatArray, y_pred: FloatArray) -> FloatArray:
-    """(N, 6) per-row terms whose weighted sums give every regression metric."""
-    y = np.asarray(y_true, dtype=np.float64)
-    error = np.asarray(y_pred, dtype=np.float64) - y
-    return np.stack([np.ones_like(y), y, y * y, y_pred, error * error, np.abs(error)], axis=1)
+def regression_terms(y_true: FloatArray, y_pred: FloatArray) -> tuple[FloatArray, float]:
+    """(N, 6) per-row terms whose weighted sums give every regression metric, and the offset.
+
+    Targets and predictions are centred on the mean target first (the offset), so that the
+    one-pass spread of :func:`metrics_from_sums` keeps its digits when the target sits far
+    from zero (1e6 + noise); the means get the offset back.
+    """
+    offset = float(np.mean(y_true)) if len(y_true) else 0.0
+    y = np.asarray(y_true, dtype=np.float64) - offset
+    pred = np.asarray(y_pred, dtype=np.float64) - offset
+    error = pred - y
+    terms = np.stack([np.ones_like(y), y, y * y, pred, error * error, np.abs(error)], axis=1)
+    return terms, offset
 
 
 def weighted_sums(
@@ -114,7 +122,7 @@ def weighted_sums(
     ).astype(np.float64)
 
 
-def metrics_from_sums(sums: FloatArray) -> dict[str, FloatArray]:
+def metrics_from_sums(sums: FloatArray, offset: float = 0.0) -> dict[str, FloatArray]:
     """Every regression metric from weighted sums (..., G, 6): the bootstrap's fast form.
 
     One pass, so R^2 uses ``sum(w y^2) - (sum w y)^2 / sum w``; that loses digits when the
@@ -128,8 +136,8 @@ def metrics_from_sums(sums: FloatArray) -> dict[str, FloatArray]:
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = np.where((w > 0) & ~constant, 1.0 - wee / np.where(constant, 1.0, spread), np.nan)
     return {
-        "mean_prediction": ratio(wp, w),
-        "mean_target": ratio(wy, w),
+        "mean_prediction": ratio(wp, w) + offset,
+        "mean_target": ratio(wy, w) + offset,
         "mean_absolute_error": ratio(wae, w),
         "root_mean_squared_error": np.sqrt(ratio(wee, w)),
         "r2_score": r2,

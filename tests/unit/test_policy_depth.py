@@ -106,6 +106,26 @@ def test_a_rule_requiring_confidence_fails_only_when_the_interval_is_beyond(
     assert judge(lax, table(diff))[0].verdict == "fail"
 
 
+@pytest.mark.parametrize(
+    ("interval", "verdict"),
+    [((0.5, 1.4), "insufficient_data"), ((0.5, 0.75), "fail"), ((1.3, 1.6), "fail")],
+)
+def test_confidence_with_a_two_sided_range_needs_the_interval_on_one_side(
+    interval: tuple[float, float], verdict: str
+) -> None:
+    """[0.5, 1.4] violates min at one end and max at the other, yet covers [0.8, 1.25]."""
+    ratio = Value(value=0.7, ci_low=interval[0], ci_high=interval[1])
+    t = table(Value(value=-0.2))
+    row = t.rows[1]
+    cell = row.metrics["true_positive_rate"].model_copy(update={"ratio_to_reference": ratio})
+    rows = [t.rows[0], row.model_copy(update={"metrics": {"true_positive_rate": cell}})]
+    policy = one_rule(
+        measure="ratio_to_reference", threshold={"min": 0.8, "max": 1.25}, require_confidence=True
+    )
+    (finding,) = judge(policy, t.model_copy(update={"rows": rows}))
+    assert finding.verdict == verdict
+
+
 def test_require_confidence_without_an_interval_is_not_a_failure() -> None:
     policy = Policy.model_validate(
         {
@@ -214,3 +234,47 @@ def test_the_metric_reference_in_docs_is_up_to_date() -> None:
     from auditor.checks.reference import DOC_PATH, metrics_reference
 
     assert DOC_PATH.read_text(encoding="utf-8") == metrics_reference(), "run `make docs`"
+
+
+def test_weighted_rates_use_the_effective_size_of_their_own_rows() -> None:
+    """Positives weighted 10 and negatives 1: the true positive rate's interval must be as
+    wide as for 100 unweighted positives (equal weights within the positives), not narrowed
+    by the 900 negatives; and the true negative rate's as for 900 negatives."""
+    rng = np.random.default_rng(0)
+    y = np.r_[np.ones(100), np.zeros(900)].astype(int)
+    frame = pd.DataFrame(
+        {"g": ["A"] * 1000 + ["B"] * 1000, "y": np.r_[y, y], "p": rng.random(2000) < 0.5}
+    )
+    frame["p"] = frame["p"].astype(int)
+    frame.loc[1000:, "p"] = frame.loc[:999, "p"].to_numpy()  # B: the same decisions as A
+    frame["w"] = np.where((frame["g"] == "A") & (frame["y"] == 1), 10.0, 1.0)
+    result = audit(frame, target="y", prediction="p", sensitive="g", weight="w")
+    a, b = result.check("fairness").tables[0].rows
+    for metric in ("true_positive_rate", "true_negative_rate"):
+        va, vb = a.metrics[metric].value, b.metrics[metric].value
+        assert va.value == pytest.approx(vb.value)
+        assert (va.ci_low, va.ci_high) == pytest.approx((vb.ci_low, vb.ci_high), abs=1e-12)
+
+
+def test_ratios_of_negative_means_are_undefined_and_one_judged_group_has_no_highest() -> None:
+    frame = pd.DataFrame(
+        {
+            "g": ["a"] * 40 + ["b"] * 40 + ["c"] * 5,
+            "y": np.linspace(-3, -1, 85),
+            "p": np.r_[np.full(40, -2.0), np.full(40, -1.0), np.full(5, -1.5)],
+        }
+    )
+    result = audit(frame, target="y", prediction="p", sensitive="g", task="regression")
+    (table,) = result.check("fairness").tables
+    summary = table.summaries["mean_prediction"]
+    assert summary.min_max_ratio.value is None
+    assert summary.min_max_ratio.reason is Reason.NOT_POSITIVE
+    for row in table.rows:
+        assert row.metrics["mean_prediction"].ratio_to_highest.value is None
+    lonely = audit(
+        frame[frame.g != "b"], target="y", prediction="p", sensitive="g", task="regression"
+    )
+    (table,) = lonely.check("fairness").tables  # only 'a' has 30 rows or more
+    a = table.rows[0].metrics["mean_absolute_error"]
+    assert a.ratio_to_highest.value is None
+    assert a.ratio_to_highest.reason is Reason.FEWER_THAN_TWO_GROUPS

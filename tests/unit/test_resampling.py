@@ -51,10 +51,12 @@ def test_score_sums_give_the_group_functions_numbers(rows) -> None:  # type: ign
 
 def test_regression_sums_give_the_group_functions_numbers(rows) -> None:  # type: ignore[no-untyped-def]
     strata, _, scores, weights = rows
-    target = 50 + 10 * scores + np.random.default_rng(2).normal(0, 3, len(scores))
-    prediction = 50 + 9 * scores
-    sums = weighted_sums(strata, N_STRATA, regression_terms(target, prediction), weights)
-    fast = metrics_from_sums(aggregate_strata(sums, TO_GROUP, 3))
+    # far from zero: the one-pass spread must keep its digits
+    target = 1e6 + 10 * scores + np.random.default_rng(2).normal(0, 3, len(scores))
+    prediction = 1e6 + 9 * scores
+    terms, offset = regression_terms(target, prediction)
+    sums = weighted_sums(strata, N_STRATA, terms, weights)
+    fast = metrics_from_sums(aggregate_strata(sums, TO_GROUP, 3), offset)
     exact = grouped_regression(TO_GROUP[strata], 3, target, prediction, weights)
     for name, values in fast.items():
         attribute = "r2" if name == "r2_score" else name
