@@ -190,10 +190,11 @@ class GroupTable(_Model):
 class BootstrapInfo(_Model):
     """How the bootstrap intervals were made, so that anyone can make them again."""
 
-    resamples: int
+    resamples: int = Field(description="Resamples drawn (0: none; see note)")
     seed: int
     confidence: float
     scheme: str
+    note: str | None = None
 
 
 class CheckResult(_Model):

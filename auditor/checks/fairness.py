@@ -22,7 +22,7 @@ from auditor.checks.metric_values import (
     regression_values,
 )
 from auditor.checks.registry import GROUP_MEASURES, CheckSpec, register_check, register_family
-from auditor.checks.resampling import SCHEME, bootstrap_samples
+from auditor.checks.resampling import SCHEME, affordable_resamples, bootstrap_samples
 from auditor.context import AuditContext, CheckSettings
 from auditor.groups import Grouping
 from auditor.results import (
@@ -231,8 +231,15 @@ def _score_inputs(ctx: AuditContext) -> list[ScoreInputs | None]:
 def group_fairness(ctx: AuditContext) -> CheckResult:
     """Group metrics, disparities and criteria for each sensitive attribute and intersection."""
     scores = _score_inputs(ctx)
-    resamples = ctx.settings.bootstrap_resamples
-    samples = bootstrap_samples(ctx, scores) if resamples > 0 else [{} for _ in scores]
+    requested = ctx.settings.bootstrap_resamples
+    resamples = affordable_resamples(ctx, requested) if requested > 0 else 0
+    samples = bootstrap_samples(ctx, scores, resamples) if resamples > 0 else [{} for _ in scores]
+    note = None
+    if resamples < requested:
+        note = (
+            f"{requested:,} resamples were asked for, {resamples:,} drawn: replicates of every "
+            f"metric of {sum(g.n_groups for g in ctx.groupings):,} groups must fit in memory"
+        )
     return CheckResult(
         family="fairness",
         status="ok",
@@ -245,8 +252,9 @@ def group_fairness(ctx: AuditContext) -> CheckResult:
             seed=ctx.settings.seed,
             confidence=ctx.settings.confidence,
             scheme=SCHEME,
+            note=note,
         )
-        if resamples > 0
+        if requested > 0
         else None,
     )
 

@@ -51,12 +51,31 @@ class Strata:
         return cls(finest.codes, finest.n_groups, tuple(maps))
 
 
+MEMORY_BUDGET = 1 << 30  # bytes the replicates may hold at once
+_METRICS_PER_GROUP = 32  # replicates kept per group: one per metric
+_SUMS_PER_STRATUM = 45  # per-stratum sums of a replicate: confusion, regression, scores
+
+
+def affordable_resamples(ctx: AuditContext, requested: int) -> int:
+    """The resamples that fit :data:`MEMORY_BUDGET` (all requested, on any usual audit).
+
+    Replicates are kept for every metric of every group, so tens of thousands of
+    intersectional groups would need gigabytes at 1000 resamples; fewer resamples are then
+    drawn (at least 100) or, below that, none.
+    """
+    groups = sum(g.n_groups for g in ctx.groupings)
+    strata = max(g.n_groups for g in ctx.groupings)
+    per_replicate = 8 * (groups * _METRICS_PER_GROUP + strata * _SUMS_PER_STRATUM)
+    affordable = MEMORY_BUDGET // per_replicate
+    if affordable >= requested:
+        return requested
+    return affordable if affordable >= 100 else 0
+
+
 def bootstrap_samples(
-    ctx: AuditContext,
-    scores: list[ScoreInputs | None],
+    ctx: AuditContext, scores: list[ScoreInputs | None], n_resamples: int
 ) -> list[dict[str, FloatArray]]:
     """(B, G) replicates of every metric, per grouping (in ``ctx.groupings`` order)."""
-    n_resamples = ctx.settings.bootstrap_resamples
     groupings = ctx.groupings
     strata = Strata.of(groupings)
     rng = np.random.default_rng(ctx.settings.seed)

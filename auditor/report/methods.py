@@ -25,7 +25,9 @@ def statistical_methods(result: AuditRecord) -> tuple[str, ...]:
     ]
     fairness = next((c for c in result.checks if c.family == "fairness"), None)
     boot = fairness.bootstrap if fairness is not None else None
-    if boot is not None:
+    if boot is not None and boot.note:
+        lines.append(f"Bootstrap: {boot.note}.")
+    if boot is not None and boot.resamples > 0:
         lines.append(
             f"Every other value (F1, balanced accuracy, threshold-free metrics, regression "
             f"metrics, the min/max ratios and largest differences, the named criteria) has a "

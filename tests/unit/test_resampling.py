@@ -73,3 +73,19 @@ def test_aggregate_strata_adds_up_groups_and_keeps_empty_ones() -> None:
     np.testing.assert_array_equal(out, expected)
     identity = aggregate_strata(x, np.arange(4), 4)
     np.testing.assert_array_equal(identity, x)
+
+
+def test_the_bootstrap_draws_fewer_resamples_when_replicates_would_not_fit_in_memory() -> None:
+    from types import SimpleNamespace
+
+    from auditor.checks.resampling import MEMORY_BUDGET, affordable_resamples
+
+    def ctx(*sizes: int) -> SimpleNamespace:
+        return SimpleNamespace(groupings=[SimpleNamespace(n_groups=n) for n in sizes])
+
+    assert affordable_resamples(ctx(2, 5, 10), 1000) == 1000  # every usual audit
+    many = affordable_resamples(ctx(100, 100, 10_000), 1000)  # 10,000 intersections
+    assert 100 <= many < 1000
+    per_replicate = 8 * (10_200 * 32 + 10_000 * 45)
+    assert many == MEMORY_BUDGET // per_replicate
+    assert affordable_resamples(ctx(1000, 1000, 1_000_000), 1000) == 0  # none, not a crash
