@@ -34,6 +34,7 @@ from auditor.provenance import audit_time, build_provenance
 from auditor.results import (
     SEVERITY_RANK,
     AuditSetup,
+    CheckResult,
     Definition,
     Finding,
     ModelInfo,
@@ -206,21 +207,30 @@ def audit(
         findings=findings,
         notes=notes,
         metadata=model_card,
-        definitions=[
-            Definition(
-                check=spec.name,
-                label=spec.label,
-                definition=spec.definition,
-                undefined_when=spec.undefined_when,
-            )
-            for spec in CHECKS.values()
-            if spec.family == "fairness"
-        ],
+        definitions=_definitions(results),
         provenance=provenance,
     )
     for observer in AUDIT_OBSERVERS:
         observer(result)
     return result
+
+
+def _definitions(results: list[CheckResult]) -> list[Definition]:
+    """The definitions of the fairness measures this audit measured (in registry order)."""
+    measured: set[str] = set()
+    for result in results:
+        for table in result.tables:
+            measured.update(table.summaries, table.criteria)
+    return [
+        Definition(
+            check=spec.name,
+            label=spec.label,
+            definition=spec.definition,
+            undefined_when=spec.undefined_when,
+        )
+        for spec in CHECKS.values()
+        if spec.family == "fairness" and spec.metric in measured
+    ]
 
 
 def overall_verdict(
