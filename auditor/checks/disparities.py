@@ -12,13 +12,15 @@ groups compared; every other value gets a percentile-bootstrap interval.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from auditor.checks.metric_catalog import GroupMetric
-from auditor.results import MetricCell, Reason, SignificanceTest, Summary, Value
+from auditor.results import Reason, Summary, Value
 from auditor.stats.bootstrap import basic_interval, percentile_interval
 from auditor.stats.intervals import katz_log_ratio, newcombe_difference, wilson_interval
 from auditor.stats.significance import adjust_p_values, compare_proportions
@@ -43,22 +45,21 @@ class Measured:
     samples: FloatArray | None
 
 
-def value_of(v: float, reason: Reason | None, low: float = np.nan, high: float = np.nan) -> Value:
-    """A number with its interval, or undefined with ``reason`` when it is NaN.
+def value_of(v: float, reason: Reason | None, low: float = np.nan, high: float = np.nan) -> Any:
+    """A number with its interval, or undefined with ``reason`` when it is NaN, as the dict
+    of a :class:`Value` (a table of 200 groups holds tens of thousands: pydantic validates
+    them in one pass over the whole table, far faster than one object at a time).
 
     An interval that misses its estimate is widened to include it: the percentile bootstrap
     of a range or a maximum is biased away from parity, and an interval that excludes the
     measured value would mislead more than a wider one.
     """
-    if np.isnan(v):
-        return Value(value=None, reason=reason)
-    if not np.isnan(low) and not np.isnan(high):
-        low, high = min(low, v), max(high, v)
-    return Value(
-        value=float(v),
-        ci_low=None if np.isnan(low) else float(low),
-        ci_high=None if np.isnan(high) else float(high),
-    )
+    v, low, high = float(v), float(low), float(high)
+    if math.isnan(v):
+        return {"value": None, "reason": reason}
+    if math.isnan(low) or math.isnan(high):
+        return {"value": v}
+    return {"value": v, "ci_low": min(low, v), "ci_high": max(high, v)}
 
 
 def _boot(samples: FloatArray | None, confidence: float) -> tuple[FloatArray, FloatArray]:
@@ -79,8 +80,9 @@ def _judged(m: Measured) -> npt.NDArray[np.bool_]:
 
 def metric_cells(
     m: Measured, ref: int, confidence: float, correction: str
-) -> tuple[list[MetricCell], int | None]:
-    """Cells of every group, and the index of the highest judged group (if any)."""
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Cells of every group (as :class:`MetricCell` dicts, validated with their table), and
+    the index of the highest judged group (if any)."""
     values, n_groups = m.values, len(m.values)
     judged = _judged(m)
     # With one judged group there is nothing to compare: no "highest" group (not 1.0).
@@ -108,9 +110,8 @@ def metric_cells(
     cells = []
     for g in range(n_groups):
         v, own = values[g], m.reasons[g]
-        if np.isnan(v):
-            undefined = Value(value=None, reason=own)
-            diff = ratio = to_top = undefined
+        if math.isnan(v):
+            diff = ratio = to_top = {"value": None, "reason": own}
         else:
             same_as_ref = g == ref
             diff = value_of(
@@ -118,18 +119,18 @@ def metric_cells(
             )
             ratio = _ratio(v, ref_value, _ci(ratio_ci, g, same_as_ref), Reason.REFERENCE_ZERO)
             if highest is None:
-                to_top = Value(value=None, reason=Reason.FEWER_THAN_TWO_GROUPS)
+                to_top = {"value": None, "reason": Reason.FEWER_THAN_TWO_GROUPS}
             else:
                 to_top = _ratio(v, values[highest], _ci(top, g, g == highest), Reason.ALL_ZERO)
         cells.append(
-            MetricCell(
-                value=value_of(v, own, *_pick(value_ci, g)),
-                difference_to_reference=diff,
-                ratio_to_reference=ratio,
-                ratio_to_highest=to_top,
-                excluded=m.excluded[g],
-                test=tests[g],
-            )
+            {
+                "value": value_of(v, own, *_pick(value_ci, g)),
+                "difference_to_reference": diff,
+                "ratio_to_reference": ratio,
+                "ratio_to_highest": to_top,
+                "excluded": m.excluded[g],
+                "test": tests[g],
+            }
         )
     return cells, highest
 
@@ -139,20 +140,21 @@ def _ci(bounds: tuple[FloatArray, FloatArray], g: int, itself: bool) -> tuple[fl
     return NAN_PAIR if itself else _pick(bounds, g)
 
 
-def _ratio(v: float, base: float, ci: tuple[float, float], zero_reason: Reason) -> Value:
-    if np.isnan(base):
-        return Value(value=None, reason=Reason.REFERENCE_UNDEFINED)
+def _ratio(v: float, base: float, ci: tuple[float, float], zero_reason: Reason) -> Any:
+    if math.isnan(base):
+        return {"value": None, "reason": Reason.REFERENCE_UNDEFINED}
     if base == 0:
-        return Value(value=None, reason=zero_reason)
+        return {"value": None, "reason": zero_reason}
     if base < 0 or v < 0:
-        return Value(value=None, reason=Reason.NOT_POSITIVE)
+        return {"value": None, "reason": Reason.NOT_POSITIVE}
     return value_of(v / base, None, *ci)
 
 
 def _tests(
     m: Measured, ref: int, judged: npt.NDArray[np.bool_], correction: str
-) -> list[SignificanceTest | None]:
-    """Each judged group's rate against the reference's, corrected over the table's groups."""
+) -> list[dict[str, Any] | None]:
+    """Each judged group's rate against the reference's, corrected over the table's groups
+    (as :class:`~auditor.results.SignificanceTest` dicts)."""
     n_groups = len(m.values)
     if m.parts is None or not judged[ref]:
         return [None] * n_groups
@@ -162,19 +164,19 @@ def _tests(
     family[ref] = False
     p = np.where(family, result.p_value, np.nan)
     adjusted = adjust_p_values(p, correction)
-    tests: list[SignificanceTest | None] = []
+    tests: list[dict[str, Any] | None] = []
     for g in range(n_groups):
         if not family[g] or np.isnan(result.p_value[g]):
             tests.append(None)
             continue
         statistic = float(result.statistic[g])
         tests.append(
-            SignificanceTest(
-                method=result.method[g],
-                statistic=None if np.isnan(statistic) else statistic,
-                p_value=float(result.p_value[g]),
-                p_adjusted=None if np.isnan(adjusted[g]) else float(adjusted[g]),
-            )
+            {
+                "method": result.method[g],
+                "statistic": None if np.isnan(statistic) else statistic,
+                "p_value": float(result.p_value[g]),
+                "p_adjusted": None if np.isnan(adjusted[g]) else float(adjusted[g]),
+            }
         )
     return tests
 

@@ -29,14 +29,12 @@ from auditor.results import (
     REASON_TEXT,
     BootstrapInfo,
     CheckResult,
-    GroupRow,
     GroupTable,
     Reason,
     ReliabilityBin,
 )
 from auditor.stats.confusion import CELLS, grouped_confusion
 from auditor.stats.intervals import effective_counts
-from auditor.stats.scores import grouped_calibration
 from auditor.stats.significance import CORRECTION_NAMES
 
 FloatArray = npt.NDArray[np.float64]
@@ -93,9 +91,7 @@ def _effective(parts: Parts, squared: Parts) -> Parts:
 def _calibration(
     scores: ScoreInputs, ctx: AuditContext, grouping: Grouping
 ) -> dict[str, list[ReliabilityBin]]:
-    table = grouped_calibration(
-        grouping.codes, grouping.n_groups, ctx.y_true, scores.scores, ctx.weights
-    )
+    table = scores.calibration(ctx.weights)
     out: dict[str, list[ReliabilityBin]] = {}
     for g, key in enumerate(grouping.keys):
         if table.rows[g].sum() == 0:
@@ -183,30 +179,39 @@ def group_table(
     }
     weight_sum = None if ctx.weights is None else np.bincount(codes, ctx.weights, n_groups)
     table_rows = [
-        GroupRow(
-            group=grouping.keys[g],
-            labels=grouping.labels[g],
-            n=int(rows[g]),
-            weight_sum=None if weight_sum is None else float(weight_sum[g]),
-            counts={c: float(column[g]) for c, column in counts.items()},
-            metrics={name: cells[g] for name, cells in cells_by_metric.items()},
-        )
+        {
+            "group": grouping.keys[g],
+            "labels": grouping.labels[g],
+            "n": int(rows[g]),
+            "weight_sum": None if weight_sum is None else float(weight_sum[g]),
+            "counts": {c: float(column[g]) for c, column in counts.items()},
+            "metrics": {name: cells[g] for name, cells in cells_by_metric.items()},
+        }
         for g in range(n_groups)
     ]
-    return GroupTable(
-        attribute=grouping.attribute,
-        columns=list(grouping.columns),
-        reference=grouping.keys[grouping.reference],
-        reference_rule="user" if grouping.reference_rule == "user" else "largest_group",
-        rows=table_rows,
-        summaries=summaries,
-        criteria=criteria_for_table(
-            values, samples, why_not, grouping.keys, rows, grouping.reference, settings.confidence
-        ),
-        correction=CORRECTION_NAMES[correction] if parts else None,
-        calibration=_calibration(scores, ctx, grouping)
-        if scores is not None and scores.probabilities
-        else {},
+    # One validation of the whole table: pydantic checks the nested dicts in one pass.
+    return GroupTable.model_validate(
+        {
+            "attribute": grouping.attribute,
+            "columns": list(grouping.columns),
+            "reference": grouping.keys[grouping.reference],
+            "reference_rule": "user" if grouping.reference_rule == "user" else "largest_group",
+            "rows": table_rows,
+            "summaries": summaries,
+            "criteria": criteria_for_table(
+                values,
+                samples,
+                why_not,
+                grouping.keys,
+                rows,
+                grouping.reference,
+                settings.confidence,
+            ),
+            "correction": CORRECTION_NAMES[correction] if parts else None,
+            "calibration": _calibration(scores, ctx, grouping)
+            if scores is not None and scores.probabilities
+            else {},
+        }
     )
 
 

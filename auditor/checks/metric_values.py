@@ -16,6 +16,7 @@ from auditor.stats.classification import balanced_accuracy, f1_score, treatment_
 from auditor.stats.confusion import RATES, RateSpec, rate_parts, ratio
 from auditor.stats.regression import grouped_regression
 from auditor.stats.scores import (
+    Calibration,
     ScoreRanking,
     grouped_brier,
     grouped_calibration,
@@ -120,6 +121,20 @@ class ScoreInputs:
             parts["top_k_share"] = (num.astype(np.float64), den.astype(np.float64))
         return parts
 
+    def calibration(self, weights: FloatArray | None) -> Calibration:
+        """The reliability table per group (the point estimate's is kept: the report's
+        table and the calibration error come from the same one)."""
+        cache = self.__dict__.setdefault("_calibration", {})
+        key = id(weights)
+        if key not in cache or cache[key][0] is not weights:
+            cache.clear()  # one at a time: a bootstrap replicate's weights are not reused
+            table = grouped_calibration(
+                self.codes, self.n_groups, self.y_true, self.scores, weights
+            )
+            cache[key] = (weights, table)
+        table_for_weights: Calibration = cache[key][1]
+        return table_for_weights
+
     def ranked_values(self, weights: FloatArray | None) -> dict[str, FloatArray]:
         """The metrics that need the ranking (they do not add up over strata)."""
         return {
@@ -134,9 +149,7 @@ class ScoreInputs:
             values["brier_score"] = grouped_brier(
                 self.codes, self.n_groups, self.y_true, self.scores, weights
             )
-            values["expected_calibration_error"] = grouped_calibration(
-                self.codes, self.n_groups, self.y_true, self.scores, weights
-            ).ece
+            values["expected_calibration_error"] = self.calibration(weights).ece
         values.update({name: _share(p) for name, p in self.proportions(weights).items()})
         return values
 
