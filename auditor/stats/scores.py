@@ -43,9 +43,10 @@ class ScoreRanking:
         if codes.size and (codes.min() < 0 or codes.max() >= n_groups):
             raise ValueError(f"group codes must lie in [0, {n_groups})")
         self.n_groups = n_groups
-        # Descending score within group, as sklearn walks the thresholds. Two stable sorts
-        # beat lexsort; on codes narrowed to 8 or 16 bits the second is a radix sort.
-        by_score = np.argsort(-scores, kind="stable")
+        # Descending score within group, as sklearn walks the thresholds. Two sorts beat
+        # lexsort: the first need not be stable (tied scores form one block whatever their
+        # order), the second is, and on codes narrowed to 8 or 16 bits it is a radix sort.
+        by_score = np.argsort(-scores)
         narrow = codes.astype(np.min_scalar_type(max(n_groups - 1, 0)))
         order = by_score[np.argsort(narrow[by_score], kind="stable")]
         sorted_codes = codes[order]
