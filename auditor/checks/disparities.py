@@ -69,9 +69,20 @@ def _boot(samples: FloatArray | None, confidence: float) -> tuple[FloatArray, Fl
     return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
 
 
-def _pick(bounds: tuple[FloatArray, FloatArray], g: int) -> tuple[float, float]:
+Bounds = tuple[list[float], list[float]]
+
+
+def _as_lists(bounds: tuple[FloatArray, FloatArray], n_groups: int) -> Bounds:
+    """Interval bounds as Python lists (NaN where there are none): read once per group, a
+    list is far quicker than a numpy scalar."""
     low, high = bounds
-    return (float(low[g]), float(high[g])) if low.size > g else NAN_PAIR
+    if low.size < n_groups:
+        return [math.nan] * n_groups, [math.nan] * n_groups
+    return low.tolist(), high.tolist()
+
+
+def _pick(bounds: Bounds, g: int) -> tuple[float, float]:
+    return bounds[0][g], bounds[1][g]
 
 
 def _judged(m: Measured) -> npt.NDArray[np.bool_]:
@@ -87,7 +98,6 @@ def metric_cells(
     judged = _judged(m)
     # With one judged group there is nothing to compare: no "highest" group (not 1.0).
     highest = int(np.flatnonzero(judged)[np.argmax(values[judged])]) if judged.sum() > 1 else None
-    ref_value = values[ref]
     # The highest group is picked from the data, so its own luck inflates it: the intervals
     # to it are simultaneous over the groups compared (Bonferroni), not one at a time.
     top_confidence = 1.0 - (1.0 - confidence) / max(1, int(judged.sum()) - 1)
@@ -105,26 +115,31 @@ def metric_cells(
         with np.errstate(divide="ignore", invalid="ignore"):
             diff_ci = _boot(None if s is None else s - s[:, [ref]], confidence)
             ratio_ci = _boot(None if s is None else s / s[:, [ref]], confidence)
-            top = _boot(None if s is None or highest is None else s / s[:, [highest]], confidence)
+            top = _boot(
+                None if s is None or highest is None else s / s[:, [highest]], top_confidence
+            )
     tests = _tests(m, ref, judged, correction)
+    value_b, diff_b, ratio_b, top_b = (
+        _as_lists(b, n_groups) for b in (value_ci, diff_ci, ratio_ci, top)
+    )
+    listed = values.tolist()
+    ref_value = listed[ref]
     cells = []
     for g in range(n_groups):
-        v, own = values[g], m.reasons[g]
+        v, own = listed[g], m.reasons[g]
         if math.isnan(v):
             diff = ratio = to_top = {"value": None, "reason": own}
         else:
             same_as_ref = g == ref
-            diff = value_of(
-                v - ref_value, Reason.REFERENCE_UNDEFINED, *_ci(diff_ci, g, same_as_ref)
-            )
-            ratio = _ratio(v, ref_value, _ci(ratio_ci, g, same_as_ref), Reason.REFERENCE_ZERO)
+            diff = value_of(v - ref_value, Reason.REFERENCE_UNDEFINED, *_ci(diff_b, g, same_as_ref))
+            ratio = _ratio(v, ref_value, _ci(ratio_b, g, same_as_ref), Reason.REFERENCE_ZERO)
             if highest is None:
                 to_top = {"value": None, "reason": Reason.FEWER_THAN_TWO_GROUPS}
             else:
-                to_top = _ratio(v, values[highest], _ci(top, g, g == highest), Reason.ALL_ZERO)
+                to_top = _ratio(v, listed[highest], _ci(top_b, g, g == highest), Reason.ALL_ZERO)
         cells.append(
             {
-                "value": value_of(v, own, *_pick(value_ci, g)),
+                "value": value_of(v, own, *_pick(value_b, g)),
                 "difference_to_reference": diff,
                 "ratio_to_reference": ratio,
                 "ratio_to_highest": to_top,
@@ -135,7 +150,7 @@ def metric_cells(
     return cells, highest
 
 
-def _ci(bounds: tuple[FloatArray, FloatArray], g: int, itself: bool) -> tuple[float, float]:
+def _ci(bounds: Bounds, g: int, itself: bool) -> tuple[float, float]:
     # A group compared with itself has no uncertainty to show: 0 and 1 exactly.
     return NAN_PAIR if itself else _pick(bounds, g)
 
