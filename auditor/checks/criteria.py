@@ -16,9 +16,9 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from auditor.checks.disparities import value_of
+from auditor.checks.disparities import percentile_bounds, value_of
 from auditor.results import Criterion, Reason, Value
-from auditor.stats.bootstrap import basic_interval, percentile_interval
+from auditor.stats.bootstrap import basic_interval
 
 FloatArray = npt.NDArray[np.float64]
 Arrays = Mapping[str, FloatArray]
@@ -190,13 +190,6 @@ CRITERIA: tuple[CriterionSpec, ...] = (
 )
 
 
-def _interval(samples: FloatArray | None, confidence: float) -> tuple[FloatArray, FloatArray]:
-    if samples is None:
-        return np.full(1, np.nan), np.full(1, np.nan)
-    low, high, _ = percentile_interval(samples, confidence)
-    return np.atleast_1d(low), np.atleast_1d(high)
-
-
 def criteria_for_table(
     values: Arrays,
     samples: Arrays,
@@ -246,7 +239,7 @@ def _criterion(
         figures = spec.by_group(point, ref)
         low = high = np.full(len(keys), np.nan)
         if boot is not None:
-            low, high = _interval(spec.by_group(boot, ref), confidence)
+            low, high = percentile_bounds(spec.by_group(boot, ref), confidence)
         for g in np.flatnonzero(mask):
             if g != ref:
                 by_group[keys[g]] = value_of(

@@ -62,7 +62,10 @@ def value_of(v: float, reason: Reason | None, low: float = np.nan, high: float =
     return {"value": v, "ci_low": min(low, v), "ci_high": max(high, v)}
 
 
-def _boot(samples: FloatArray | None, confidence: float) -> tuple[FloatArray, FloatArray]:
+def percentile_bounds(
+    samples: FloatArray | None, confidence: float
+) -> tuple[FloatArray, FloatArray]:
+    """Percentile-bootstrap bounds of each column of ``samples`` (empty without samples)."""
     if samples is None:
         return np.full(0, np.nan), np.full(0, np.nan)
     low, high, _ = percentile_interval(samples, confidence)
@@ -111,11 +114,11 @@ def metric_cells(
             top = katz_log_ratio(k, n, k[highest], n[highest], top_confidence)
     else:
         s = m.samples
-        value_ci = _boot(s, confidence)
+        value_ci = percentile_bounds(s, confidence)
         with np.errstate(divide="ignore", invalid="ignore"):
-            diff_ci = _boot(None if s is None else s - s[:, [ref]], confidence)
-            ratio_ci = _boot(None if s is None else s / s[:, [ref]], confidence)
-            top = _boot(
+            diff_ci = percentile_bounds(None if s is None else s - s[:, [ref]], confidence)
+            ratio_ci = percentile_bounds(None if s is None else s / s[:, [ref]], confidence)
+            top = percentile_bounds(
                 None if s is None or highest is None else s / s[:, [highest]], top_confidence
             )
     tests = _tests(m, ref, judged, correction)

@@ -35,6 +35,7 @@ from auditor.results import (
 )
 from auditor.stats.confusion import CELLS, grouped_confusion
 from auditor.stats.intervals import effective_counts
+from auditor.stats.scores import Calibration, grouped_calibration
 from auditor.stats.significance import CORRECTION_NAMES
 
 FloatArray = npt.NDArray[np.float64]
@@ -88,10 +89,8 @@ def _effective(parts: Parts, squared: Parts) -> Parts:
     return effective_counts(parts[0], parts[1], squared[1])
 
 
-def _calibration(
-    scores: ScoreInputs, ctx: AuditContext, grouping: Grouping
-) -> dict[str, list[ReliabilityBin]]:
-    table = scores.calibration(ctx.weights)
+def _reliability(table: Calibration, grouping: Grouping) -> dict[str, list[ReliabilityBin]]:
+    """The reliability table of every group that has rows, bin by bin."""
     out: dict[str, list[ReliabilityBin]] = {}
     for g, key in enumerate(grouping.keys):
         if table.rows[g].sum() == 0:
@@ -125,6 +124,7 @@ def group_table(
     pos = np.bincount(codes, weights=ctx.y_true, minlength=n_groups).astype(np.int64)
     neg = rows - pos
     values: dict[str, FloatArray] = {}
+    calibration: Calibration | None = None
     parts: dict[str, Parts] = {}
     counts: dict[str, FloatArray] = {}
     if ctx.task == "classification":
@@ -133,7 +133,11 @@ def group_table(
         values = confusion_values(cells, settings.positive_outcome)
         parts = confusion_proportions(cells, settings.positive_outcome)
         if scores is not None:
-            values.update(scores.values(ctx.weights))
+            if scores.probabilities:  # once: the calibration error and the table share it
+                calibration = grouped_calibration(
+                    codes, n_groups, ctx.y_true, scores.scores, ctx.weights
+                )
+            values.update(scores.values(ctx.weights, calibration))
             parts.update(scores.proportions(ctx.weights))
         if ctx.weights is not None:  # sums of squared weights over the same rows
             squared = ctx.weights * ctx.weights
@@ -208,9 +212,7 @@ def group_table(
                 settings.confidence,
             ),
             "correction": CORRECTION_NAMES[correction] if parts else None,
-            "calibration": _calibration(scores, ctx, grouping)
-            if scores is not None and scores.probabilities
-            else {},
+            "calibration": {} if calibration is None else _reliability(calibration, grouping),
         }
     )
 

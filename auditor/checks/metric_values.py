@@ -121,20 +121,6 @@ class ScoreInputs:
             parts["top_k_share"] = (num.astype(np.float64), den.astype(np.float64))
         return parts
 
-    def calibration(self, weights: FloatArray | None) -> Calibration:
-        """The reliability table per group (the point estimate's is kept: the report's
-        table and the calibration error come from the same one)."""
-        cache = self.__dict__.setdefault("_calibration", {})
-        key = id(weights)
-        if key not in cache or cache[key][0] is not weights:
-            cache.clear()  # one at a time: a bootstrap replicate's weights are not reused
-            table = grouped_calibration(
-                self.codes, self.n_groups, self.y_true, self.scores, weights
-            )
-            cache[key] = (weights, table)
-        table_for_weights: Calibration = cache[key][1]
-        return table_for_weights
-
     def ranked_values(self, weights: FloatArray | None) -> dict[str, FloatArray]:
         """The metrics that need the ranking (they do not add up over strata)."""
         return {
@@ -142,14 +128,23 @@ class ScoreInputs:
             "average_precision": self.ranking.average_precision(weights),
         }
 
-    def values(self, weights: FloatArray | None) -> dict[str, FloatArray]:
-        """Every score metric per group; calibration ones only when scores are probabilities."""
+    def values(
+        self, weights: FloatArray | None, calibration: Calibration | None = None
+    ) -> dict[str, FloatArray]:
+        """Every score metric per group; calibration ones only when scores are probabilities.
+
+        ``calibration``: the reliability table for these weights, when the caller has it.
+        """
         values = self.ranked_values(weights)
         if self.probabilities:
             values["brier_score"] = grouped_brier(
                 self.codes, self.n_groups, self.y_true, self.scores, weights
             )
-            values["expected_calibration_error"] = self.calibration(weights).ece
+            if calibration is None:
+                calibration = grouped_calibration(
+                    self.codes, self.n_groups, self.y_true, self.scores, weights
+                )
+            values["expected_calibration_error"] = calibration.ece
         values.update({name: _share(p) for name, p in self.proportions(weights).items()})
         return values
 
