@@ -29,8 +29,8 @@ def statistical_methods(result: AuditRecord) -> tuple[str, ...]:
         lines.append(f"Bootstrap: {boot.note}.")
     if boot is not None and boot.resamples > 0:
         lines.append(
-            f"Every other value (F1, balanced accuracy, threshold-free metrics, regression "
-            f"metrics, the min/max ratios and largest differences, the named criteria) has a "
+            "Every other value of a group (F1, balanced accuracy, threshold-free and "
+            f"regression metrics, and their differences and ratios) has a "
             f"{boot.confidence:.0%} {boot.scheme}: {boot.resamples:,} resamples, seed "
             f"{boot.seed} (the same seed gives the same intervals). The score's cut-offs (its "
             "median, the policy's threshold and top k) stay those of the audited data."
