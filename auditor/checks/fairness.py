@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from auditor.checks.bulk import without_cyclic_gc
 from auditor.checks.criteria import CRITERIA, criteria_for_table
 from auditor.checks.disparities import Measured, metric_cells, summary
 from auditor.checks.metric_catalog import GROUP_METRICS, GroupMetric
@@ -110,6 +111,7 @@ def _reliability(table: Calibration, grouping: Grouping) -> dict[str, list[Relia
     return out
 
 
+@without_cyclic_gc
 def group_table(
     ctx: AuditContext,
     grouping: Grouping,

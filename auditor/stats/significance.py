@@ -87,14 +87,79 @@ def compare_proportions(
     statistic, p_value = _pooled_z(k1a, n1a, k2a, n2a, z_rows)
     method = np.where(z_rows, Z_TEST, "").astype(object)
     if fisher.any():
-        from scipy.stats import fisher_exact
-
-        # A loop, but only over the few comparisons with small counts.
-        for i in np.flatnonzero(fisher):
-            t = np.round(table[:, i]).reshape(2, 2).astype(np.int64)  # 4.9999999 is 5
-            p_value[i] = float(fisher_exact(t, alternative="two-sided").pvalue)
+        counts = np.round(table[:, fisher]).astype(np.int64)  # 4.9999999 is 5
+        p_value[fisher] = fisher_exact_two_sided(*counts)
         method[fisher] = FISHER
     return ProportionTests(statistic=statistic, p_value=p_value, method=[str(m) for m in method])
+
+
+def fisher_exact_two_sided(
+    a: npt.NDArray[np.int64],
+    b: npt.NDArray[np.int64],
+    c: npt.NDArray[np.int64],
+    d: npt.NDArray[np.int64],
+) -> FloatArray:
+    """Two-sided Fisher's exact test of each 2x2 table ``[[a, b], [c, d]]``, all at once.
+
+    The p-value is the probability, under the hypergeometric law of the top-left cell given
+    the margins, of every table no more likely than the observed one, "no more likely"
+    with R's relative tolerance of 1e-7 so that mathematically tied tables (a symmetric
+    support) always count. It agrees with ``scipy.stats.fisher_exact`` (which tests one
+    table per call, milliseconds each at a million rows) to 1e-9 in tests.
+
+    Each table's probabilities come from the ratio of consecutive terms,
+    ``p(x + 1) / p(x) = (r1 - x)(c1 - x) / ((x + 1)(n - r1 - c1 + x + 1))``, summed in logs
+    along the support and normalised over it: small, exact steps instead of log-factorials
+    of the total (which lose digits at a million rows). The support has
+    ``min(margins) + 1`` points, few wherever an expected count is small (the only tables
+    this module sends here).
+    """
+    a, b, c, d = (np.asarray(v, dtype=np.int64) for v in (a, b, c, d))
+    p = np.ones(a.size)
+    row1, col1, total = a + b, a + c, a + b + c + d
+    # A table with an empty row or column carries no evidence: p = 1, as scipy says.
+    tested = np.flatnonzero(
+        (np.minimum(row1, total - row1) > 0) & (np.minimum(col1, total - col1) > 0)
+    )
+    lowest = np.maximum(0, col1 - (total - row1))
+    width = np.minimum(row1, col1) - lowest + 1
+    # Tables in chunks of about a million support points (padded to the widest table).
+    chunk = max(1, 1_000_000 // max(1, int(width.max(initial=1))))
+    for first in range(0, tested.size, chunk):
+        rows = tested[first : first + chunk]
+        p[rows] = _fisher_chunk(a[rows], row1[rows], col1[rows], total[rows], lowest[rows])
+    return p
+
+
+def _fisher_chunk(
+    a: npt.NDArray[np.int64],
+    row1: npt.NDArray[np.int64],
+    col1: npt.NDArray[np.int64],
+    total: npt.NDArray[np.int64],
+    lowest: npt.NDArray[np.int64],
+) -> FloatArray:
+    """Fisher p-values of tables with non-empty margins, one row of support per table."""
+    width = np.minimum(row1, col1) - lowest + 1
+    x = lowest[:, None] + np.arange(int(width.max()))[None, :]
+    inside = x < (lowest + width)[:, None]
+    # Log of p(x + 1) / p(x) at every x but each table's last point (and the padding).
+    steps = x[:, :-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_step = (
+            np.log(row1[:, None] - steps)
+            + np.log(col1[:, None] - steps)
+            - np.log(steps + 1.0)
+            - np.log((total - row1 - col1)[:, None] + steps + 1.0)
+        )
+    log_step = np.where(inside[:, 1:], log_step, 0.0)
+    log_p = np.concatenate([np.zeros((len(a), 1)), np.cumsum(log_step, axis=1)], axis=1)
+    log_p = np.where(inside, log_p, -np.inf)
+    log_p -= log_p.max(axis=1, keepdims=True)
+    prob = np.exp(log_p)
+    observed = prob[np.arange(len(a)), a - lowest]
+    relative_tolerance = 1.0 + 1e-7  # R's fisher.test
+    as_likely = np.where(prob <= (observed * relative_tolerance)[:, None], prob, 0.0)
+    return np.asarray(np.minimum(as_likely.sum(axis=1) / prob.sum(axis=1), 1.0))
 
 
 def _pooled_z(

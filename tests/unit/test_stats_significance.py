@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import chi2_contingency, false_discovery_control, fisher_exact
 
 from auditor.stats.significance import (
@@ -12,6 +14,7 @@ from auditor.stats.significance import (
     Z_TEST,
     adjust_p_values,
     compare_proportions,
+    fisher_exact_two_sided,
 )
 
 
@@ -152,3 +155,26 @@ def test_shape_is_kept_and_bad_input_refused() -> None:
 def test_correction_names_cover_every_method() -> None:
     assert set(CORRECTION_NAMES) == {"holm", "bonferroni", "fdr_bh", "none"}
     assert CORRECTION_NAMES["holm"].startswith("Holm–Bonferroni")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 60),
+    st.integers(0, 60),
+    st.integers(0, 60),
+    st.integers(0, 60),
+)
+def test_batched_fisher_matches_scipy(a: int, b: int, c: int, d: int) -> None:
+    """The vectorised Fisher test gives scipy's two-sided p-value table by table."""
+    ours = fisher_exact_two_sided(*(np.array([v]) for v in (a, b, c, d)))[0]
+    theirs = fisher_exact([[a, b], [c, d]], alternative="two-sided").pvalue
+    assert ours == pytest.approx(theirs, rel=1e-9, abs=1e-15)
+
+
+def test_batched_fisher_many_tables_and_large_margins() -> None:
+    """Many tables in one call, including a large table with a small expected count."""
+    tables = np.array([[1, 999_999, 9, 200], [0, 5, 5, 0], [3, 3, 3, 3], [2, 40_000, 7, 30]])
+    ours = fisher_exact_two_sided(*tables.T)
+    for table, p in zip(tables, ours, strict=True):
+        expected = fisher_exact(table.reshape(2, 2), alternative="two-sided").pvalue
+        assert p == pytest.approx(expected, rel=1e-9, abs=1e-300)
