@@ -166,11 +166,18 @@ def audit(
             multiple_comparisons=settings.multiple_comparisons,
             score_threshold=settings.score_threshold,
             top_k=settings.top_k,
+            explanation_rows=settings.explanation_rows,
+            explanation_seconds=settings.explanation_seconds,
+            background_rows=settings.background_rows,
+            adverse_cases=settings.adverse_cases,
+            proxy_rows=settings.proxy_rows,
         ),
         model_card=model_card,
     )
     families = sorted({CHECKS[rule.check].family for rule in loaded_policy.policy.rules})
-    families = sorted({"fairness", "performance", "accountability", *families})
+    families = sorted(
+        {"fairness", "performance", "accountability", "explain", "proxies", *families}
+    )
     step("Measuring every group")
     results = run_families(prepared.context, families)
     created = audit_time()

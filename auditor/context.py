@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +28,25 @@ class CheckSettings:
     multiple_comparisons: str = "holm"
     score_threshold: float | None = None
     top_k: int | None = None
+    explanation_rows: int = 5000
+    explanation_seconds: float = 60.0
+    background_rows: int = 200_000
+    adverse_cases: int = 10
+    proxy_rows: int = 20_000
+
+
+@dataclass(frozen=True)
+class ModelHandle:
+    """The loaded model, for the checks that look inside it (explanations).
+
+    ``features`` are its input columns in its own order; ``positive_index`` is the index of
+    the positive label in a scikit-learn classifier's ``classes_`` (1 for boosters, whose
+    single output is class 1).
+    """
+
+    estimator: Any
+    features: list[str]
+    positive_index: int = 1
 
 
 @dataclass(frozen=True)
@@ -53,6 +72,10 @@ class AuditContext:
     task: Literal["classification", "regression"] = "classification"
     target_values: npt.NDArray[np.float64] | None = None
     predicted_values: npt.NDArray[np.float64] | None = None
+    model: ModelHandle | None = None
+    # The columns that may stand in for a sensitive attribute: the model's features, or in
+    # decisions mode every column the audit does not itself use.
+    feature_columns: list[str] = field(default_factory=list)
 
     @property
     def n_rows(self) -> int:

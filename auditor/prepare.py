@@ -10,12 +10,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from auditor.context import AuditContext, CheckSettings
+from auditor.context import AuditContext, CheckSettings, ModelHandle
 from auditor.errors import InputError, UsageError
 from auditor.groups import encode_groups
 from auditor.inputs.data import require_columns
 from auditor.inputs.in_memory import require_aligned
-from auditor.inputs.labels import BinaryLabels, positive_mask, resolve_labels
+from auditor.inputs.labels import BinaryLabels, label_text, positive_mask, resolve_labels
 from auditor.inputs.model_files import LoadedModel
 from auditor.inputs.predict import ModelOutput, predict
 from auditor.inputs.regression import numeric_values, predict_values
@@ -122,6 +122,8 @@ def prepare(
     roles = (request.score, request.weight)
     # Columns the audit itself uses are never taken for features the model did not name.
     reserved = {request.target, *request.sensitive, *(c for c in roles if c)}
+    if prediction_col is not None:
+        reserved.add(prediction_col)
     if request.task == "regression":
         outcomes = _regression_outcomes(frame, request, model, reserved)
     else:
@@ -146,8 +148,26 @@ def prepare(
         task=request.task,
         target_values=outcomes.target_values,
         predicted_values=outcomes.predicted_values,
+        model=_handle(model, outcomes),
+        feature_columns=(
+            list(outcomes.output.features)
+            if outcomes.output is not None
+            else [c for c in frame.columns if c not in reserved]
+        ),
     )
     return Prepared(context, outcomes.output, prediction_col, outcomes.notes)
+
+
+def _handle(model: LoadedModel | None, outcomes: _Outcomes) -> ModelHandle | None:
+    """The model and what the explanation needs to know about its output."""
+    if model is None or outcomes.output is None:
+        return None
+    estimator = model.estimator
+    positive_index = 1
+    classes = getattr(estimator, "classes_", None)
+    if classes is not None and outcomes.labels is not None and len(classes) == 2:
+        positive_index = [label_text(c) for c in classes].index(outcomes.labels.positive)
+    return ModelHandle(estimator, list(outcomes.output.features), positive_index)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Checks: measurements only, never verdicts. Importing this package registers them all."""
 
-from auditor.checks import accountability, fairness, performance
+from auditor.checks import accountability, explain, fairness, performance, proxies
 from auditor.checks.registry import CHECKS, FAMILIES, CheckSpec, run_families
 
 __all__ = [
@@ -8,7 +8,9 @@ __all__ = [
     "FAMILIES",
     "CheckSpec",
     "accountability",
+    "explain",
     "fairness",
     "performance",
+    "proxies",
     "run_families",
 ]

@@ -28,6 +28,9 @@ class CheckSpec:
     undefined_when: str
     measures: tuple[str, ...]
     requires: str = ""  # what the audit must have for this check, said when it lacks it
+    # A rule judged in every audit that measures the check, whatever the policy says (unless
+    # the policy has its own rule on it): {"threshold": {...}, "severity": ..., "rationale": ...}
+    builtin_rule: dict[str, object] | None = None
 
 
 GROUP_MEASURES = (

@@ -10,7 +10,15 @@ import numpy as np
 from auditor.checks import CHECKS
 from auditor.policy.schema import Policy, Rule
 from auditor.policy.waivers import apply_waivers
-from auditor.results import REASON_TEXT, CheckResult, Finding, GroupTable, Reason, Value
+from auditor.results import (
+    REASON_TEXT,
+    CheckResult,
+    Finding,
+    GroupTable,
+    ItemValue,
+    Reason,
+    Value,
+)
 
 _TO_REFERENCE = ("difference_to_reference", "ratio_to_reference")
 _SUMMARY = ("min_max_ratio", "max_abs_difference")
@@ -34,7 +42,7 @@ def evaluate_policy(
     """
     by_family = {r.family: r for r in results}
     findings: list[Finding] = []
-    for rule in policy.rules:
+    for rule in [*policy.rules, *_builtin_rules(policy, by_family)]:
         spec = CHECKS[rule.check]
         result = by_family.get(spec.family)
         if result is None or result.status == "error":
@@ -49,6 +57,9 @@ def evaluate_policy(
         if spec.metric in result.overall:  # one value for the whole audit, not per group
             overall = result.overall[spec.metric]
             findings.append(_judge(rule, None, None, overall, None, None, confident))
+            continue
+        if spec.metric in result.items:  # one value per attribute (and feature)
+            findings.extend(_judge_items(rule, result.items[spec.metric], confident))
             continue
         if not result.tables:  # an overall check this audit could not measure
             message = f"{rule.check} was not measured in this audit; it {spec.requires}"
@@ -66,6 +77,50 @@ def evaluate_policy(
         for table in tables:
             findings.extend(_judge_table(rule, spec.metric, table, confident, min_n))
     return apply_waivers(findings, policy.waivers, today or date.today())
+
+
+def _builtin_rules(policy: Policy, by_family: dict[str, CheckResult]) -> list[Rule]:
+    """The rules every audit judges (a sensitive attribute used as a feature, SHAP values
+    that do not add up), for checks the policy has no rule of its own on and that ran."""
+    covered = {rule.check for rule in policy.rules}
+    rules = []
+    for spec in CHECKS.values():
+        result = by_family.get(spec.family)
+        if spec.builtin_rule is None or spec.name in covered or result is None:
+            continue
+        if spec.metric not in result.overall and spec.metric not in result.items:
+            continue  # not measured (no model): nothing to judge
+        rules.append(
+            Rule.model_validate(
+                {"id": f"builtin.{spec.metric}", "check": spec.name, **spec.builtin_rule}
+            )
+        )
+    return rules
+
+
+def _judge_items(rule: Rule, items: list[ItemValue], confident: bool) -> Iterator[Finding]:
+    """Per attribute: a finding for every item (feature) that does not pass, or when all
+    pass, one passing finding for the item nearest the threshold. Forty features times
+    three attributes would otherwise bury the findings table under passes."""
+    kept = [i for i in items if rule.attributes in (None, []) or i.attribute in rule.attributes]
+    if not kept:
+        message = f"{rule.check}: nothing measured for the attributes this rule applies to"
+        yield _finding(rule, None, None, None, None, "not_applicable", None, message)
+    by_attribute: dict[str | None, list[ItemValue]] = {}
+    for item in kept:
+        by_attribute.setdefault(item.attribute, []).append(item)
+    lower_bound_only = rule.threshold.min is not None and rule.threshold.max is None
+    for attribute, group in by_attribute.items():
+        judged = [
+            _judge(rule, attribute, None, i.value, i.n, None, confident, i.feature) for i in group
+        ]
+        not_passed = [f for f in judged if f.verdict != "pass"]
+        if not_passed:
+            yield from not_passed
+            continue
+        # All pass: the one nearest the threshold stands for them.
+        pick = min if lower_bound_only else max
+        yield pick(judged, key=lambda f: f.value if f.value is not None else 0.0)
 
 
 def _judge_table(
@@ -153,6 +208,7 @@ def _judge(
     n: int | None,
     compared_to: str | None = None,
     confident: bool = False,
+    feature: str | None = None,
 ) -> Finding:
     if value.value is None:
         reason = value.reason or Reason.NOT_AVAILABLE
@@ -164,7 +220,8 @@ def _judge(
             n,
             "insufficient_data",
             reason,
-            f"undefined: {REASON_TEXT[reason]}",
+            f"undefined: {value.note or REASON_TEXT[reason]}",
+            feature=feature,
         )
     failed = rule.threshold.violated_by(value.value)
     what = _MEASURE_TEXT[rule.measure]
@@ -172,8 +229,9 @@ def _judge(
     if compared_to:
         label += f" ({compared_to})"
     relation = "outside" if failed else "within"
+    subject = f"{feature} ({attribute})" if feature else group or attribute or "all rows"
     message = (
-        f"{group or attribute or 'all rows'}: {label} = {value.value:.3f}, {relation} "
+        f"{subject}: {label} = {_number(value.value)}, {relation} "
         f"{rule.threshold.as_text()}" + (f" (n={n:,})" if n is not None else "")
     )
     if value.ci_low is not None and value.ci_high is not None:
@@ -185,10 +243,24 @@ def _judge(
         if doubt is not None:
             message += f". {REASON_TEXT[doubt].capitalize()}"
             return _finding(
-                rule, attribute, group, value, n, "insufficient_data", doubt, message, compared_to
+                rule,
+                attribute,
+                group,
+                value,
+                n,
+                "insufficient_data",
+                doubt,
+                message,
+                compared_to,
+                feature,
             )
     verdict = "fail" if failed else "pass"
-    return _finding(rule, attribute, group, value, n, verdict, None, message, compared_to)
+    return _finding(rule, attribute, group, value, n, verdict, None, message, compared_to, feature)
+
+
+def _number(x: float) -> str:
+    """Three decimals, or three significant digits for values too small to show that way."""
+    return f"{x:.3f}" if x == 0 or abs(x) >= 0.001 else f"{x:.3g}"
 
 
 def _not_confident(rule: Rule, value: Value) -> Reason | None:
@@ -229,6 +301,7 @@ def _finding(
     reason: Reason | None,
     message: str,
     compared_to: str | None = None,
+    feature: str | None = None,
 ) -> Finding:
     return Finding.model_validate(
         {
@@ -237,6 +310,7 @@ def _finding(
             "measure": rule.measure,
             "attribute": attribute,
             "group": group,
+            "feature": feature,
             "value": value.value if value is not None else None,
             "ci_low": value.ci_low if value is not None else None,
             "ci_high": value.ci_high if value is not None else None,

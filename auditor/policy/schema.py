@@ -141,6 +141,30 @@ class Settings(_Strict):
     top_k: int | None = Field(
         default=None, ge=1, description="Rows selected from the top of the score ranking"
     )
+    explanation_rows: int = Field(
+        default=5000,
+        ge=100,
+        description="Rows explained with SHAP: a sample stratified by group when the data is "
+        "larger (every group represented)",
+    )
+    explanation_seconds: float = Field(
+        default=60.0, gt=0, description="Time budget of the sampling (permutation) explainer"
+    )
+    background_rows: int = Field(
+        default=200_000,
+        ge=100,
+        description="Largest data used whole as the background of linear and permutation "
+        "explanations (above it: the sample explained)",
+    )
+    adverse_cases: int = Field(
+        default=10,
+        ge=0,
+        description="Individuals with the most adverse outcome whose "
+        "principal reasons the report lists",
+    )
+    proxy_rows: int = Field(
+        default=20_000, ge=100, description="Rows (stratified sample) used for proxy detection"
+    )
 
 
 class Policy(_Strict):

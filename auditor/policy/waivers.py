@@ -16,6 +16,8 @@ def _covers(waiver: Waiver, finding: Finding) -> bool:
         return False
     if waiver.group is None:
         return True
+    if finding.feature is not None and waiver.group == finding.feature:
+        return True  # a per-feature finding (a proxy) is waived by naming the feature
     return waiver.group == finding.group or (
         finding.group is None and waiver.group == finding.attribute
     )
