@@ -212,4 +212,3 @@ for _metric, _label, _definition, _undefined in (
             builtin_rule=BUILTIN_RULES.get(_metric),
         )
     )
-
