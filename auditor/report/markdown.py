@@ -3,8 +3,10 @@
 The verdict comes first, as a heading on the first line; then one sentence of counts; then a
 table of the findings that matter: those that decide the verdict (marked **blocking**), then
 failures below ``--fail-on``, then waived findings, then findings with insufficient data.
-Passing findings are only counted. The table stops at :data:`MAX_ROWS` rows and the summary ends
-by pointing at the full report. It is a comment, not the report: methodology, group tables and
+Passing findings are only counted. The table stops at :data:`MAX_ROWS` rows; a few lines on
+transparency follow when a model was explained (method, the top features, near copies of a
+sensitive attribute, how well the features predict each attribute), and the summary ends by
+pointing at the full report. It is a comment, not the report: methodology, group tables and
 provenance live in ``report.html`` / ``report.pdf``.
 
 Every value taken from the audit (group names, rule ids, thresholds, the policy name) is user
@@ -23,6 +25,7 @@ import re
 from auditor.results import AuditRecord, Finding
 
 MAX_ROWS = 30
+TOP_FEATURES = 5
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _NEWLINE = re.compile(r"\r\n|[\r\n\t\v\f\u2028\u2029\x85]")
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
@@ -114,6 +117,45 @@ def _counts(result: AuditRecord, ranks: list[int | None]) -> str:
     return f"{len(verdicts)} {noun}: {shown}."
 
 
+def _transparency(result: AuditRecord) -> list[str]:
+    """A few lines on the explanation and the proxies, when the audit has them."""
+    lines = []
+    for check in result.checks:
+        e, p = check.explanation, check.proxies
+        if e is not None:
+            top = ", ".join(
+                f"{escape(f.feature)} {f.mean_abs.value:.3f}"
+                for f in e.features[:TOP_FEATURES]
+                if f.mean_abs.value is not None
+            )
+            lines.append(
+                f"- Explanation: {escape(e.method)}. {e.rows_explained:,} of {e.rows_total:,} "
+                f"rows explained; values in {escape(e.output_scale)}."
+            )
+            lines.append(f"- Most important features (mean \\|SHAP\\|): {top or 'none'}.")
+            if e.sensitive_features_used:
+                used = ", ".join(escape(a) for a in e.sensitive_features_used)
+                lines.append(f"- **Sensitive attributes used as model features: {used}.**")
+        if p is not None:
+            copies = ", ".join(
+                f"{escape(a.feature)} ({escape(a.attribute)}, strength {a.strength:.3f})"
+                for a in p.associations
+                if a.near_copy
+            )
+            lines.append(f"- Near copies of a sensitive attribute: {copies or 'none'}.")
+            auc = ", ".join(
+                f"{escape(x.attribute)} "
+                + ("undefined" if x.auc.value is None else f"{x.auc.value:.3f}")
+                for x in p.predictability
+            )
+            if auc:
+                lines.append(
+                    "- Sensitive attributes predicted from the features (cross-validated AUC; "
+                    f"0.5 is chance, 1 a perfect proxy): {auc}."
+                )
+    return ["### Transparency", "", *lines, ""] if lines else []
+
+
 def render_markdown(result: AuditRecord) -> str:
     """Render the audit as a short Markdown summary, verdict first.
 
@@ -145,6 +187,7 @@ def render_markdown(result: AuditRecord) -> str:
         lines.append("")
     else:
         lines += ["No finding failed, errored, was waived or lacked data.", ""]
+    lines += _transparency(result)
     lines.append(
         "The full report, with every group, the methodology and the limitations, is in "
         "`report.html` / `report.pdf` (all numbers in `audit.json`) next to this summary."

@@ -2,8 +2,9 @@
 
 :data:`FAMILY_SECTIONS` is the one place that says where a check family's results go; a
 family it does not name goes to "Other checks", never dropped. Each family is shown the same
-way (its group tables, its overall values as facts), so a new family needs no template change.
-A section without results says so, and what that leaves unsaid.
+way (its group tables, its overall values as facts), so a new family needs no template change;
+``explain`` and ``proxies`` add their own content (:mod:`auditor.report.transparency`). A
+section without results says so, and what that leaves unsaid.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from auditor.report.findings import family_of
 from auditor.report.formatting import badge, cell_text, count, label
 from auditor.report.group_tables import SCORE_METRICS, group_table
 from auditor.report.reliability import reliability_chart
+from auditor.report.transparency import transparency_parts
 from auditor.report.view import (
     CardField,
     Fact,
@@ -125,6 +127,7 @@ def _family(
     min_n: int,
     with_charts: bool,
     criteria_labels: dict[str, str],
+    has_model: bool,
 ) -> FamilyView:
     overall = []
     for key, value in check.overall.items():
@@ -158,6 +161,9 @@ def _family(
             )
     found = {v: n for (f, v), n in verdicts.items() if f == check.family}
     said = ", ".join(f"{n:,} {v}" for v, n in sorted(found.items()))
+    explanation, proxies, absent = transparency_parts(
+        check, has_model=has_model, with_charts=with_charts
+    )
     return FamilyView(
         family=check.family,
         title=FAMILY_TITLES.get(check.family, check.family.replace("_", " ").capitalize()),
@@ -166,6 +172,9 @@ def _family(
         tables=tuple(tables),
         overall=tuple(overall),
         findings=f"Findings of the policy on these checks: {said}." if said else "",
+        explanation=explanation,
+        proxies=proxies,
+        not_assessed=absent,
     )
 
 
@@ -187,6 +196,7 @@ def sections(
                 min_n=min_n,
                 with_charts=with_charts,
                 criteria_labels=labels,
+                has_model=result.setup.model is not None,
             )
             for c, i in zip(result.checks, ids, strict=True)
             if section_of(c.family) == section.key

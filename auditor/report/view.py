@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from auditor.report.charts import Chart
 from auditor.results import Definition
+
+if TYPE_CHECKING:  # the transparency views build on the cells and facts defined here
+    from auditor.report.transparency_view import ExplanationView, ProxiesView
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,9 @@ class FamilyView:
     tables: tuple[GroupTableView, ...]
     overall: tuple[Fact, ...]
     findings: str
+    explanation: ExplanationView | None = None  # the explain family's explanation
+    proxies: ProxiesView | None = None  # the proxies family's associations
+    not_assessed: str = ""  # why a family that ran has nothing to show (e.g. no model)
 
 
 @dataclass(frozen=True)
