@@ -1,0 +1,1 @@
+"""Data governance: representativeness, data quality and privacy computations on the audit data."""
