@@ -55,6 +55,7 @@ def audit(
     prediction: PredictionInput | None = None,
     score: str | None = None,
     weight: str | None = None,
+    train_data: str | Path | pd.DataFrame | Any | None = None,
     pos_label: object | None = None,
     positive_outcome: Outcome | None = None,
     reference: Mapping[str, str] | None = None,
@@ -91,6 +92,10 @@ def audit(
     pos_label : optional
         The positive class that the rates count. Required unless the target is {0, 1},
         {-1, 1} or {False, True}.
+    train_data : path, DataFrame or pyarrow Table, optional
+        The model's training data, with the same target and sensitive columns: the audit then
+        compares group shares and base rates between the two, looks for values the model
+        never saw, and (with a model) measures membership-inference risk.
     metadata : path, optional
         A model card (YAML): owner, intended use, oversight, limitations... Missing fields
         are measured by the accountability check and judged by the policy.
@@ -150,6 +155,13 @@ def audit(
         task=task,
     )
     model_card = load_model_card(metadata) if metadata is not None else None
+    train_frame = None
+    if train_data is not None:
+        step("Reading the training data")
+        train_path = Path(train_data) if isinstance(train_data, str | Path) else None
+        train_frame = read_table(train_path) if train_path is not None else as_frame(train_data)
+    policy_population = loaded_policy.policy.population
+    privacy = loaded_policy.policy.privacy
     step("Checking the inputs" + (" and predicting" if loaded_model is not None else ""))
     prepared = prepare(
         frame,
@@ -171,12 +183,30 @@ def audit(
             background_rows=settings.background_rows,
             adverse_cases=settings.adverse_cases,
             proxy_rows=settings.proxy_rows,
+            population={p.attribute: dict(p.shares) for p in policy_population},
+            population_sources={p.attribute: p.source for p in policy_population},
+            quasi_identifiers=tuple(privacy.quasi_identifiers),
+            k_anonymity=privacy.k,
+            l_diversity=privacy.l,
+            l_column=privacy.sensitive_column,
+            qi_bins=dict(privacy.bins),
         ),
         model_card=model_card,
+        train_frame=train_frame,
     )
     families = sorted({CHECKS[rule.check].family for rule in loaded_policy.policy.rules})
     families = sorted(
-        {"fairness", "performance", "accountability", "explain", "proxies", *families}
+        {
+            "fairness",
+            "performance",
+            "accountability",
+            "explain",
+            "proxies",
+            "representation",
+            "data_quality",
+            "privacy",
+            *families,
+        }
     )
     step("Measuring every group")
     results = run_families(prepared.context, families)
@@ -199,6 +229,7 @@ def audit(
             **_policy_files(loaded_policy),
             "config": config_file,
             "metadata": Path(metadata) if metadata is not None else None,
+            "train_data": Path(train_data) if isinstance(train_data, str | Path) else None,
         },
         extra_hashes=extra_hashes,
         command=command,

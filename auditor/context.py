@@ -33,6 +33,26 @@ class CheckSettings:
     background_rows: int = 200_000
     adverse_cases: int = 10
     proxy_rows: int = 20_000
+    # Representativeness: attribute ("sex" or "sex & race") -> group key -> expected share,
+    # and where each reference comes from.
+    population: dict[str, dict[str, float]] = field(default_factory=dict)
+    population_sources: dict[str, str] = field(default_factory=dict)
+    quasi_identifiers: tuple[str, ...] = ()
+    k_anonymity: int = 5
+    l_diversity: int | None = None
+    l_column: str | None = None
+    qi_bins: dict[str, list[float]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The model's training data (``--train-data``), read and checked like the audit data.
+
+    ``y_true`` marks the positive label (classification audits; None in regression).
+    """
+
+    frame: pd.DataFrame
+    y_true: npt.NDArray[np.bool_] | None
 
 
 @dataclass(frozen=True)
@@ -76,6 +96,8 @@ class AuditContext:
     # The columns that may stand in for a sensitive attribute: the model's features, or in
     # decisions mode every column the audit does not itself use.
     feature_columns: list[str] = field(default_factory=list)
+    target_column: str = ""
+    train: TrainingData | None = None
 
     @property
     def n_rows(self) -> int:

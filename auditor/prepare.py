@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from auditor.context import AuditContext, CheckSettings, ModelHandle
+from auditor.context import AuditContext, CheckSettings, ModelHandle, TrainingData
 from auditor.errors import InputError, UsageError
 from auditor.groups import encode_groups
 from auditor.inputs.data import require_columns
@@ -100,6 +100,7 @@ def prepare(
     model: LoadedModel | None,
     settings: CheckSettings,
     model_card: ModelCard | None = None,
+    train_frame: pd.DataFrame | None = None,
 ) -> Prepared:
     """Validate the inputs and build the AuditContext; every problem is an InputError."""
     if (model is None) == (request.prediction is None):
@@ -149,6 +150,8 @@ def prepare(
         target_values=outcomes.target_values,
         predicted_values=outcomes.predicted_values,
         model=_handle(model, outcomes),
+        target_column=request.target,
+        train=None if train_frame is None else _training(train_frame, request, outcomes.labels),
         feature_columns=(
             list(outcomes.output.features)
             if outcomes.output is not None
@@ -156,6 +159,23 @@ def prepare(
         ),
     )
     return Prepared(context, outcomes.output, prediction_col, outcomes.notes)
+
+
+def _training(
+    frame: pd.DataFrame, request: AuditRequest, labels: BinaryLabels | None
+) -> TrainingData:
+    """The training data, with the audit's target and sensitive columns and labels."""
+    require_columns(
+        frame,
+        {
+            "--target (in --train-data)": request.target,
+            **{f"--sensitive {c} (in --train-data)": c for c in request.sensitive},
+        },
+    )
+    y_true = None
+    if labels is not None:
+        y_true = positive_mask(frame[request.target], labels, "target of the training data")
+    return TrainingData(frame=frame, y_true=y_true)
 
 
 def _handle(model: LoadedModel | None, outcomes: _Outcomes) -> ModelHandle | None:

@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field
 
+from auditor.results_governance import Governance
 from auditor.results_transparency import Explanation, ItemValue, Proxies
 from auditor.results_values import REASON_TEXT as REASON_TEXT
 from auditor.results_values import Reason as Reason
@@ -141,6 +142,7 @@ class CheckResult(_Model):
     bootstrap: BootstrapInfo | None = None
     explanation: Explanation | None = None
     proxies: Proxies | None = None
+    governance: Governance | None = None
 
 
 Verdict = Literal["pass", "fail", "insufficient_data", "error", "not_applicable", "waived"]

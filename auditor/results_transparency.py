@@ -145,6 +145,7 @@ class ItemValue(_Model):
     """One judged measurement about an attribute and, where it applies, a feature."""
 
     attribute: str | None
-    feature: str | None = None
+    feature: str | None = Field(default=None, description="A column or model feature")
+    group: str | None = Field(default=None, description="A group of the attribute")
     value: Value
     n: int | None = None

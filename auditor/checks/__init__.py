@@ -1,6 +1,15 @@
 """Checks: measurements only, never verdicts. Importing this package registers them all."""
 
-from auditor.checks import accountability, explain, fairness, performance, proxies
+from auditor.checks import (
+    accountability,
+    data_quality,
+    explain,
+    fairness,
+    performance,
+    privacy,
+    proxies,
+    representation,
+)
 from auditor.checks.registry import CHECKS, FAMILIES, CheckSpec, run_families
 
 __all__ = [
@@ -8,9 +17,12 @@ __all__ = [
     "FAMILIES",
     "CheckSpec",
     "accountability",
+    "data_quality",
     "explain",
     "fairness",
     "performance",
+    "privacy",
     "proxies",
+    "representation",
     "run_families",
 ]

@@ -36,6 +36,11 @@ from auditor.errors import UsageError
 @click.option("--prediction", help="Column of recorded decisions (audit without a model).")
 @click.option("--score", help="Column of scores for the positive class.")
 @click.option("--weight", help="Column of sample weights.")
+@click.option(
+    "--train-data",
+    type=click.Path(path_type=Path),
+    help="The model's training data (CSV/Parquet): shifts, unseen values, membership risk.",
+)
 @click.option("--pos-label", help="The positive class the rates count (e.g. 1, 'good').")
 @click.option(
     "--positive-outcome",
@@ -118,6 +123,7 @@ def audit(ctx: click.Context, **options: Any) -> None:
             prediction=options["prediction"],
             score=options["score"],
             weight=options["weight"],
+            train_data=options["train_data"],
             pos_label=options["pos_label"],
             positive_outcome=options["positive_outcome"],
             reference=parse_references(options["reference"]),

@@ -20,6 +20,10 @@ from auditor.errors import InputError
 FloatArray = npt.NDArray[np.float64]
 Matrix = pd.DataFrame | npt.NDArray[Any]
 
+#: Relative additivity tolerance of float64 methods; float32 libraries (XGBoost) get 1e-4.
+TOLERANCE = 1e-6
+FLOAT32_TOLERANCE = 1e-4
+
 
 class NoExactMethod(Exception):
     """A model of a supported family that the exact method cannot handle; the reason says why."""
@@ -58,6 +62,14 @@ def additivity_gap(base_value: float, values: FloatArray, model_output: FloatArr
         return 0.0
     total = np.float64(base_value) + values.astype(np.float64).sum(axis=1)
     return float(np.max(np.abs(total - model_output.astype(np.float64))))
+
+
+def tolerance(model_output: FloatArray, float32: bool = False) -> float:
+    """The largest additivity gap accepted: the relative tolerance times the output's magnitude
+    (at least 1), so a model predicting amounts in thousands is held to the same precision."""
+    relative = FLOAT32_TOLERANCE if float32 else TOLERANCE
+    magnitude = float(np.max(np.abs(model_output))) if len(model_output) else 0.0
+    return relative * max(1.0, magnitude)
 
 
 def class_label(model: Any, index: int) -> str:

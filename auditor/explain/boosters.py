@@ -1,7 +1,10 @@
 """Native TreeSHAP of LightGBM and XGBoost: the libraries' own ``pred_contrib(s)``.
 
 Both libraries compute exact path-dependent TreeSHAP on the raw (margin) scale, so no shap
-round trip is needed. Two traps are handled here rather than left to the caller:
+round trip is needed. A regression objective (read from the model, so a Booster is told apart
+from a classifier) names that scale: the predicted value for identity-link objectives, its log
+for log-link ones (Poisson, gamma, Tweedie); ``positive_index`` is then ignored. Two traps of
+classifiers are handled here rather than left to the caller:
 
 - a binary problem trained as a 2-class softmax gives two score blocks (shap#837); class k's
   log-odds is then score k minus the other score, and SHAP values subtract the same way;
@@ -28,9 +31,17 @@ from auditor.explain.attribution import (
     class_label,
     text_columns,
 )
+from auditor.explain.regressors import (
+    LIGHTGBM_REGRESSION,
+    XGBOOST_REGRESSION,
+    booster_notes,
+    booster_scale,
+)
 
 _LOG_ODDS_LIGHTGBM = {"binary", "cross_entropy", "xentropy"}
 _LOG_ODDS_XGBOOST = {"binary:logistic", "binary:logitraw", "reg:logistic"}
+_LIGHTGBM = "LightGBM native TreeSHAP (pred_contrib)"
+_XGBOOST = "XGBoost native TreeSHAP (pred_contribs)"
 
 
 def _pick(
@@ -55,6 +66,16 @@ def _pick(
         name = "raw score (softmax input)" if softmax else "log-odds (one-vs-all)"
     label = class_label(model, positive_index)
     return chosen[:, :-1], float(chosen[0, -1]), output, label, name
+
+
+def _regression(blocks: FloatArray, model: Any) -> tuple[FloatArray, float]:
+    """Values and base of a regression booster's only output; InputError for several outputs."""
+    if blocks.shape[1] != 1:
+        raise InputError(
+            f"{type(model).__name__} predicts {blocks.shape[1]} values per row (several targets "
+            "or quantiles); only single-output regressors can be explained"
+        )
+    return blocks[:, 0, :-1], float(blocks[0, 0, -1])
 
 
 # --- LightGBM -----------------------------------------------------------------------------
@@ -131,6 +152,11 @@ def lightgbm_attribution(model: Any, features: Matrix, positive_index: int) -> A
     k = booster.num_model_per_iteration()
     blocks = contrib.reshape(len(contrib), k, n_features + 1)
     objective, _, params = header.get("objective", "unknown").partition(" ")
+    regression = booster_scale(model, objective, params, LIGHTGBM_REGRESSION)
+    if regression is not None:
+        values, base = _regression(blocks, model)
+        notes.extend(booster_notes(model, regression, "LightGBM"))
+        return Attribution(_LIGHTGBM, regression, values, base, raw, notes=tuple(notes))
     values, base, output, label, scale = _pick(
         blocks, raw.reshape(len(raw), k), model, positive_index, objective == "multiclass"
     )
@@ -145,7 +171,7 @@ def lightgbm_attribution(model: Any, features: Matrix, positive_index: int) -> A
     if k == 2 and objective == "multiclass":
         notes.append("binary model trained as a 2-class softmax: explained the class's log-odds")
     return Attribution(
-        method="LightGBM native TreeSHAP (pred_contrib)",
+        method=_LIGHTGBM,
         output_scale=f"{scale} of {label}",
         values=values,
         base_value=base,
@@ -191,13 +217,20 @@ def xgboost_attribution(model: Any, features: Matrix, positive_index: int) -> At
     rows, width = len(contrib), contrib.shape[-1]
     blocks = np.asarray(contrib, dtype=np.float64).reshape(rows, -1, width)
     raw = np.asarray(margin, dtype=np.float64).reshape(rows, -1)
+    notes.append("XGBoost computes contributions in float32; additivity is checked in float64")
+    regression = booster_scale(model, objective, "", XGBOOST_REGRESSION)
+    if regression is not None:
+        values, base = _regression(blocks, model)
+        notes.extend(booster_notes(model, regression, "XGBoost"))
+        return Attribution(
+            _XGBOOST, regression, values, base, raw[:, 0], notes=tuple(notes), float32=True
+        )
     softmax = objective.startswith("multi:")
     values, base, output, label, scale = _pick(blocks, raw, model, positive_index, softmax)
     if blocks.shape[1] == 1 and objective not in _LOG_ODDS_XGBOOST:
         scale = f"margin (objective {objective!r})"
-    notes.append("XGBoost computes contributions in float32; additivity is checked in float64")
     return Attribution(
-        method="XGBoost native TreeSHAP (pred_contribs)",
+        method=_XGBOOST,
         output_scale=f"{scale} of {label}",
         values=values,
         base_value=base,

@@ -11,14 +11,25 @@ from typing import Any
 
 from auditor.explain.attribution import Attribution, Matrix
 from auditor.explain.boosters import lightgbm_attribution, xgboost_attribution
-from auditor.explain.linear import is_linear_classifier, linear_attribution
-from auditor.explain.sklearn_trees import SKLEARN_TREES, sklearn_tree_attribution
+from auditor.explain.linear import (
+    is_linear_classifier,
+    is_linear_regressor,
+    linear_attribution,
+    linear_regressor_attribution,
+)
+from auditor.explain.sklearn_trees import (
+    SKLEARN_TREE_REGRESSORS,
+    SKLEARN_TREES,
+    sklearn_tree_attribution,
+    sklearn_tree_regressor_attribution,
+)
 
 SUPPORTED = (
-    "LightGBM Booster/LGBMClassifier, XGBoost Booster/XGBClassifier, scikit-learn "
-    "DecisionTree/ExtraTree/RandomForest/ExtraTrees/GradientBoosting/HistGradientBoosting "
-    "classifiers, linear classifiers (coef_, intercept_), Pipelines of transformers ending in "
-    "one of these, or any model with predict_proba or decision_function (sampled SHAP)"
+    "LightGBM Booster/LGBMClassifier/LGBMRegressor, XGBoost Booster/XGBClassifier/"
+    "XGBRegressor, scikit-learn DecisionTree/ExtraTree/RandomForest/ExtraTrees/"
+    "GradientBoosting/HistGradientBoosting classifiers and regressors, linear classifiers and "
+    "regressors (coef_, intercept_), Pipelines of transformers ending in one of these, any "
+    "model with predict_proba or decision_function, or any regressor with predict (sampled SHAP)"
 )
 
 TreeMethod = Callable[[Any, Matrix, int], Attribution]
@@ -41,12 +52,19 @@ def _tree_method(model: Any) -> TreeMethod | None:
             return xgboost_attribution
     if isinstance(model, SKLEARN_TREES):
         return sklearn_tree_attribution
+    if isinstance(model, SKLEARN_TREE_REGRESSORS):
+        return sklearn_tree_regressor_attribution
     return None
+
+
+def is_linear(model: Any) -> bool:
+    """Whether the model gets exact linear SHAP (a linear classifier or regressor)."""
+    return is_linear_classifier(model) or is_linear_regressor(model)
 
 
 def has_exact_method(model: Any) -> bool:
     """Whether :func:`exact_attribution` knows the model's family."""
-    return _tree_method(model) is not None or is_linear_classifier(model)
+    return _tree_method(model) is not None or is_linear(model)
 
 
 def exact_attribution(
@@ -57,7 +75,7 @@ def exact_attribution(
     ``background`` (None: the features themselves) is the reference of linear SHAP; tree
     methods use the training data's node covers instead, and say so when one was given.
     Raises :class:`~auditor.explain.attribution.NoExactMethod` for a known family the exact
-    method cannot handle.
+    method cannot handle. Regressors ignore ``positive_index``.
     """
     tree_method = _tree_method(model)
     if tree_method is not None:
@@ -68,7 +86,9 @@ def exact_attribution(
                 "from the training data recorded in the trees"
             )
         return attribution
+    reference = features if background is None else background
     if is_linear_classifier(model):
-        reference = features if background is None else background
         return linear_attribution(model, features, positive_index, reference)
+    if is_linear_regressor(model):
+        return linear_regressor_attribution(model, features, positive_index, reference)
     return None

@@ -1,4 +1,5 @@
-"""Sampled SHAP for any model with ``predict_proba``: shap's PermutationExplainer, seeded, timed.
+"""Sampled SHAP for any model with ``predict_proba`` (or a decision function), or any regressor
+(its ``predict``): shap's PermutationExplainer, seeded, timed.
 
 The explainer sees the features as numbers (text and categorical columns as integer codes,
 decoded back before the model runs), because shap's masker compares values numerically.
@@ -23,6 +24,7 @@ from auditor.explain.attribution import (
     check_index,
     class_label,
 )
+from auditor.explain.regressors import PREDICTED, is_regressor, single_output
 
 BACKGROUND_ROWS = 100  # rows the masker integrates over; each model call is this many rows
 PERMUTATIONS = 10  # antithetic permutation pairs per row
@@ -67,7 +69,10 @@ class _Codec:
 
 
 def _output_function(model: Any, positive_index: int) -> tuple[Any, str]:
-    """The model's positive-class output as a function of a frame, and its scale."""
+    """The model's positive-class output (a regressor's prediction) as a function of a frame,
+    and its scale."""
+    if is_regressor(model):  # positive_index means nothing here
+        return (lambda f: single_output(model.predict(f), model)), PREDICTED
     classes = getattr(model, "classes_", None)
     if classes is not None:
         check_index(positive_index, len(classes), model)
@@ -83,7 +88,10 @@ def _output_function(model: Any, positive_index: int) -> tuple[Any, str]:
             (lambda f: model.decision_function(f)[:, positive_index]),
             f"decision function of {label}",
         )
-    raise InputError(f"{type(model).__name__} has neither predict_proba nor decision_function")
+    raise InputError(
+        f"{type(model).__name__} has neither predict_proba nor decision_function, and is not "
+        "a regressor"
+    )
 
 
 def permutation_attribution(
@@ -94,7 +102,8 @@ def permutation_attribution(
     seed: int,
     time_budget_seconds: float,
 ) -> Attribution:
-    """Seeded permutation SHAP of the positive-class output, within a time budget.
+    """Seeded permutation SHAP of the positive-class output (regressors: ``predict``), within
+    a time budget.
 
     Explains rows in order until the budget is spent (the first row always), so the values
     may cover only the first k rows; the notes then say k of n.

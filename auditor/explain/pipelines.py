@@ -1,5 +1,7 @@
 """A scikit-learn Pipeline: explain its final step on the transformed matrix, fold columns back.
 
+The final step may be a classifier or a regressor: the folding is the same.
+
 When every transformed column derives from one input column (:mod:`column_origins`), the
 SHAP values of the columns born of input column j are summed into column j. For an additive
 model (linear) this is exactly the interventional SHAP value of the original column; for a
@@ -17,8 +19,7 @@ from sklearn.pipeline import Pipeline
 
 from auditor.explain.attribution import Attribution, FloatArray, Matrix
 from auditor.explain.column_origins import Origins, column_origins
-from auditor.explain.families import exact_attribution, has_exact_method
-from auditor.explain.linear import is_linear_classifier
+from auditor.explain.families import exact_attribution, has_exact_method, is_linear
 
 
 def fold(values: FloatArray, origins: Origins, n_inputs: int) -> FloatArray:
@@ -72,7 +73,7 @@ def explain_pipeline(
         "preceding steps produce; the SHAP values of the columns derived from each input "
         "column were summed back into it"
     ]
-    if not is_linear_classifier(final):
+    if not is_linear(final):
         notes.append(
             "for a tree model the summed values are a grouped attribution: they add up to the "
             "model output but are not Shapley values with each input column as one player"

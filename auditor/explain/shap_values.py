@@ -1,12 +1,16 @@
-"""SHAP values of a fitted classifier, by the fastest exact method its family allows.
+"""SHAP values of a fitted classifier or regressor, by the fastest exact method its family allows.
 
 - LightGBM, XGBoost: the library's native TreeSHAP (``pred_contrib(s)``), raw/margin scale;
 - scikit-learn trees, forests, gradient boosting: shap's TreeExplainer (tree_path_dependent);
-- linear classifiers: exact interventional linear SHAP over the full background;
+- linear classifiers and regressors: exact interventional linear SHAP over the full background;
 - Pipelines of column-wise transformers ending in one of these: the final step explained on
   the transformed matrix, encoded columns folded back to the input column they came from;
-- anything else with ``predict_proba``: shap's PermutationExplainer, seeded, within a time
-  budget (``exact=False``).
+- anything else with ``predict_proba`` (or a decision function), or any other regressor
+  (``predict``): shap's PermutationExplainer, seeded, within a time budget (``exact=False``).
+
+A classifier is explained for one class (``positive_index``); a regressor's output is its
+prediction ("predicted value"), or for a log-link model (Poisson, gamma, Tweedie) the log of
+it, the scale on which its SHAP values add up (:mod:`auditor.explain.regressors`).
 
 Every :class:`Explanation` carries the model's own output on the explained scale, computed
 from the model and not from the SHAP values, and the worst additivity gap between the two.
@@ -26,14 +30,21 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from auditor.errors import InputError
-from auditor.explain.attribution import Attribution, FloatArray, NoExactMethod, additivity_gap
+from auditor.explain.attribution import (
+    FLOAT32_TOLERANCE,
+    TOLERANCE,
+    Attribution,
+    FloatArray,
+    NoExactMethod,
+    additivity_gap,
+    tolerance,
+)
 from auditor.explain.families import SUPPORTED, exact_attribution
 from auditor.explain.permutation import permutation_attribution
 from auditor.explain.pipelines import explain_pipeline
+from auditor.explain.regressors import is_regressor
 
-#: Relative additivity tolerance of float64 methods; float32 libraries (XGBoost) get 1e-4.
-TOLERANCE = 1e-6
-FLOAT32_TOLERANCE = 1e-4
+__all__ = ["FLOAT32_TOLERANCE", "TOLERANCE", "Explanation", "explain"]
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: arrays do not compare as a single truth value
@@ -41,7 +52,7 @@ class Explanation:
     """SHAP values of one model output on the audit rows, and how they were obtained."""
 
     method: str  # e.g. "LightGBM native TreeSHAP (pred_contrib)"
-    output_scale: str  # e.g. "log-odds of class 1", "probability of class 'good'"
+    output_scale: str  # e.g. "log-odds of class 1", "probability of class 'good'", ...
     features: list[str]  # the original feature columns (encoded columns folded back)
     values: FloatArray  # (rows_explained, n_features) SHAP values
     base_value: float  # expected value on the output scale
@@ -106,12 +117,16 @@ def explain(
     seed: int = 0,
     time_budget_seconds: float = 60.0,
 ) -> Explanation:
-    """SHAP values of ``model``'s positive-class output on every row of ``features``.
+    """SHAP values of ``model``'s positive-class output (a regressor's prediction) on every row
+    of ``features``.
 
     ``features`` are exactly the model's input columns, in its order. ``positive_index`` is
     the index in ``classes_`` of the class explained (for a single-output booster: 1 = its
-    output, 0 = the negated output). ``background`` (default: ``features``) is the reference
-    of linear SHAP and of the sampled fallback; path-dependent tree methods ignore it.
+    output, 0 = the negated output); regressors, and boosters with a regression objective,
+    ignore it (it must still be 0 or more): their output is the predicted value, or its log for
+    a log-link model (``output_scale`` says which). ``background`` (default: ``features``) is
+    the reference of linear SHAP and of the sampled fallback; path-dependent tree methods
+    ignore it.
     ``seed`` and ``time_budget_seconds`` bound the sampled fallback only, which may then
     explain only the first ``rows_explained`` rows (at least one; the first call in a process
     also pays several seconds for shap's numba compilation, counted against the budget).
@@ -123,18 +138,18 @@ def explain(
         raise InputError(f"positive_index must be 0 or more, got {positive_index}")
     attribution, notes = _exact(model, features, positive_index, background)
     if attribution is None:
-        if not (hasattr(model, "predict_proba") or hasattr(model, "decision_function")):
+        sampled = ("predict_proba", "decision_function")
+        if not (any(hasattr(model, a) for a in sampled) or is_regressor(model)):
             raise InputError(f"cannot explain a {type(model).__name__}; supported: {SUPPORTED}")
         notes = [f"{n}; sampled SHAP used instead" for n in notes]
         attribution = permutation_attribution(
             model, features, positive_index, background, seed, time_budget_seconds
         )
     gap = additivity_gap(attribution.base_value, attribution.values, attribution.model_output)
-    relative = FLOAT32_TOLERANCE if attribution.float32 else TOLERANCE
-    tolerance = relative * max(1.0, float(np.max(np.abs(attribution.model_output))))
-    if gap > tolerance:
+    accepted = tolerance(attribution.model_output, attribution.float32)
+    if gap > accepted:
         notes.append(
-            f"additivity gap {gap:.3g} exceeds {tolerance:.1g}: the SHAP values do not add up "
+            f"additivity gap {gap:.3g} exceeds {accepted:.1g}: the SHAP values do not add up "
             "to the model's output, treat them with suspicion"
         )
     return Explanation(
@@ -148,5 +163,5 @@ def explain(
         exact=attribution.exact,
         notes=[*notes, *attribution.notes],
         rows_explained=len(attribution.values),
-        tolerance=tolerance,
+        tolerance=accepted,
     )

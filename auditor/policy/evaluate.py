@@ -112,7 +112,8 @@ def _judge_items(rule: Rule, items: list[ItemValue], confident: bool) -> Iterato
     lower_bound_only = rule.threshold.min is not None and rule.threshold.max is None
     for attribute, group in by_attribute.items():
         judged = [
-            _judge(rule, attribute, None, i.value, i.n, None, confident, i.feature) for i in group
+            _judge(rule, attribute, i.group, i.value, i.n, None, confident, i.feature)
+            for i in group
         ]
         not_passed = [f for f in judged if f.verdict != "pass"]
         if not_passed:

@@ -72,6 +72,9 @@ def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[Policy, tuple[Path
         policy = Policy.model_validate(data)
     except ValidationError as exc:
         raise PolicyError(describe_validation_error(exc, root, path, kind="policy")) from exc
+    if policy.population_file is not None:
+        policy, population_path = _with_population_file(policy, path)
+        chain = (*chain, population_path)
     if policy.extends is None:
         _check_waivers(policy, path)
         return policy, (*chain, resolved)
@@ -80,6 +83,30 @@ def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[Policy, tuple[Path
     merged = _merge(parent, policy)
     _check_waivers(merged, path)
     return merged, files
+
+
+def _with_population_file(policy: Policy, path: Path) -> tuple[Policy, Path]:
+    """The policy with the shares of its ``population_file`` (a YAML file beside it)."""
+    assert policy.population_file is not None
+    target = (path.parent / policy.population_file).resolve()
+    if not target.is_file():
+        raise PolicyError(
+            f"policy '{path}': population_file '{policy.population_file}' does not exist "
+            f"(looked for {target})."
+        )
+    data, root = _read_yaml(target)
+    if set(data) != {"population"}:
+        raise PolicyError(
+            f"population file '{target}' must hold exactly one key, `population:`, a list of "
+            "{attribute, shares, source}."
+        )
+    try:
+        merged = Policy.model_validate(
+            {**policy.model_dump(exclude_unset=True), "population": data["population"]}
+        )
+    except ValidationError as exc:
+        raise PolicyError(describe_validation_error(exc, root, target, kind="policy")) from exc
+    return merged, target
 
 
 def _read_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node]:
@@ -113,4 +140,6 @@ def _merge(parent: Policy, child: Policy) -> Policy:
         settings=Settings.model_validate(settings),
         rules=list(rules.values()),
         waivers=[*parent.waivers, *child.waivers],
+        population=child.population or parent.population,
+        privacy=child.privacy if "privacy" in child.model_fields_set else parent.privacy,
     )

@@ -167,6 +167,53 @@ class Settings(_Strict):
     )
 
 
+class PopulationReference(_Strict):
+    """Expected population shares of one attribute's groups (e.g. census, applicant pool)."""
+
+    attribute: str = Field(
+        min_length=1,
+        description="A sensitive column, or several joined by ' & ' for their intersection",
+    )
+    shares: dict[str, float] = Field(
+        description="Group value (or 'col=value & col=value' key) -> expected share; the "
+        "shares sum to 1 and cover every group the data has"
+    )
+    source: str = Field(default="", description="Where the shares come from, for the report")
+
+    @field_validator("shares")
+    @classmethod
+    def _proper_shares(cls, shares: dict[str, float]) -> dict[str, float]:
+        if not shares:
+            raise ValueError("a population reference needs at least one share")
+        bad = {k: v for k, v in shares.items() if not 0 <= v <= 1}
+        if bad:
+            raise ValueError(f"shares must lie in [0, 1]: {bad}")
+        total = sum(shares.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"shares sum to {total:.6g}, not 1")
+        return shares
+
+
+class PrivacySettings(_Strict):
+    """What the privacy checks look at: quasi-identifiers and their k and l."""
+
+    quasi_identifiers: list[str] = Field(
+        default_factory=list,
+        description="Columns that together could re-identify a person (e.g. age, zip, sex)",
+    )
+    k: int = Field(default=5, ge=1, description="Smallest acceptable equivalence class")
+    l: int | None = Field(  # noqa: E741 (the name of the measure)
+        default=None, ge=1, description="Fewest distinct sensitive values in every class"
+    )
+    sensitive_column: str | None = Field(
+        default=None, description="The column l-diversity protects (default: the target)"
+    )
+    bins: dict[str, list[float]] = Field(
+        default_factory=dict,
+        description="Cut points that generalise numeric quasi-identifiers (age -> bands)",
+    )
+
+
 class Policy(_Strict):
     """A whole policy file after ``extends:`` has been resolved."""
 
@@ -177,6 +224,12 @@ class Policy(_Strict):
     settings: Settings = Field(default_factory=Settings)
     rules: list[Rule] = Field(default_factory=list)
     waivers: list[Waiver] = Field(default_factory=list)
+    population: list[PopulationReference] = Field(default_factory=list)
+    population_file: str | None = Field(
+        default=None,
+        description="A YAML file (relative to the policy) holding a `population:` list",
+    )
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     @field_validator("rules")
     @classmethod

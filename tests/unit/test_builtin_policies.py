@@ -26,7 +26,11 @@ def test_builtin_policy_is_documented(name: str) -> None:
 
 
 # The rules every model audit judges whatever its policy (auditor/checks/explain.py).
-BUILTIN = {"builtin.additivity_error", "builtin.sensitive_feature_used"}
+BUILTIN = {
+    "builtin.additivity_error",
+    "builtin.sensitive_feature_used",
+    "builtin.pii_feature_used",
+}
 
 
 def test_new_policies_are_listed() -> None:
