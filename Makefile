@@ -61,11 +61,13 @@ lock:
 clean:
 	rm -rf $(VENV) reports build dist .mypy_cache .ruff_cache .pytest_cache
 
-# Speed against fairlearn, and PDF rendering against bare WeasyPrint, on the same machine
-# (prints the ratios).
+# Speed against fairlearn, SHAP throughput against shap and LightGBM's own TreeSHAP (plus the
+# explain/proxies families on 1M rows), and PDF rendering against bare WeasyPrint, on the
+# same machine (prints the ratios).
 bench: install
 	$(BIN)/python -m benchmarks.bench_group_metrics --rows 200000
 	$(BIN)/python -m benchmarks.bench_fairness_depth --rows 1000000 --resamples 1000
+	$(BIN)/python -m benchmarks.bench_explain --rows 1000000 --explain-rows 10000
 	$(BIN)/python -m benchmarks.bench_pdf --repeat 3
 
 # Regenerate the committed JSON Schema of audit.json from auditor/results.py.

@@ -54,8 +54,16 @@ def transparency(ctx: AuditContext) -> CheckResult:
         for g in attributes
     ]
     finest = ctx.groupings[-1]
+    # Every group gets rows, but the floor per group shrinks with the number of groups so
+    # that the budget holds (190 groups x 50 rows would explain 9,500 rows of a 5,000 budget).
+    present = int(np.count_nonzero(np.bincount(finest.codes, minlength=finest.n_groups)))
+    floor = max(1, min(50, settings.explanation_rows // max(1, present)))
     sample = stratified_sample(
-        finest.codes, finest.n_groups, settings.explanation_rows, settings.seed
+        finest.codes,
+        finest.n_groups,
+        settings.explanation_rows,
+        settings.seed,
+        min_per_group=floor,
     )
     # Shuffled, so that a time budget that stops early still leaves a random subset.
     order = np.random.default_rng(settings.seed).permutation(sample.indices)

@@ -106,3 +106,77 @@ def test_pdf_benchmark_runs_and_reports_pages_times_and_ratio() -> None:
     for ratio in ("PDF step ratio", "ratio"):
         line = re.search(rf"^{ratio}: (\d+\.\d\d)x  (within|over) the 1\.2x goal$", out, re.M)
         assert line and float(line[1]) > 0, out
+
+
+def test_explain_benchmark_prints_its_tables_and_the_explainers_agree() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.bench_explain",
+            "--rows",
+            "20000",
+            "--explain-rows",
+            "500",
+            "--repeat",
+            "1",
+            "--sample-rows",
+            "1000",
+            "--resamples",
+            "50",
+            "--proxy-rows",
+            "2000",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    # 1. Throughput: every explainer's time, rows/s, speed relative to auditor, agreement.
+    assert re.search(r"^1\. Throughput: 500 rows x 20 features ", out, re.M), out
+    timing = r" +(\d+\.\d{3}) +([\d,]+) +(\d+\.\d\d)x +(\S+)$"
+    for explainer, count in (
+        ("auditor explain()", 1),
+        ("auditor explain() (shap TreeExplainer inside)", 1),
+        ("auditor explain() (exact linear)", 1),
+        ("shap.TreeExplainer(model).shap_values(X)", 2),
+        ("booster.predict(X, pred_contrib=True)", 1),
+        ("shap.LinearExplainer(Independent, all rows)", 1),
+    ):
+        rows = re.findall(rf"^.{{34}} {re.escape(explainer)}{timing}", out, re.M)
+        assert len(rows) == count, (explainer, out)
+        for seconds, _, speed, diff in rows:
+            assert float(seconds) > 0 and float(speed) > 0
+            assert diff == "-" if explainer.startswith("auditor") else float(diff) < 1e-9
+    ratios = re.search(
+        r"^LightGBM: auditor/shap (\d+\.\d\d)x, auditor/native (\d+\.\d\d)x ", out, re.M
+    )
+    assert ratios and float(ratios[1]) > 0 and float(ratios[2]) > 0, out
+    assert re.search(r"overhead [+-]\d+\.\d{3} s \([+-]\d+\.\d%\)$", out, re.M), out
+    # 2. The explain family, both sets of groupings, split by step; then the proxies family.
+    assert re.search(r"^2\. The audit's explain family at 20,000 rows ", out, re.M), out
+    for name, possible in (("sex, race", 10), ("sex, race, age_band, hours_band", 200)):
+        row = re.search(
+            rf"^{re.escape(name)} +(\d+)/{possible} +([\d,]+)((?: +\d+\.\d{{3}}){{8}}) +[\d,]+ "
+            r"+(met|NOT met)$",
+            out,
+            re.M,
+        )
+        assert row and 0 < int(row[1]) <= possible, (name, out)
+        family, _, *parts = (float(v) for v in row[3].split())
+        assert family > 0 and parts[1] > 0 and sum(parts[:-1]) <= family + 1e-3, row[0]
+        proxies = re.search(rf"^{re.escape(name)} +\d+ +10((?: +\d+\.\d{{3}}){{5}})$", out, re.M)
+        assert proxies, (name, out)
+    assert re.search(
+        r"^goal: the explain family at 20,000 rows in under 60 s: (met|NOT met) ", out, re.M
+    )
+    last = out.strip().splitlines()[-1]
+    agreement = re.fullmatch(
+        r"agreement: largest difference (\S+), within the 1e-09 tolerance; "
+        r"audit explanations add up to the model's output",
+        last,
+    )
+    assert agreement and float(agreement[1]) < 1e-9, last
