@@ -6,6 +6,8 @@ audit explains the right rows, weighs them right, and turns what it finds into f
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import lightgbm
 import numpy as np
 import pandas as pd
@@ -215,3 +217,32 @@ def test_an_explanation_that_does_not_add_up_fails_the_audit(
     additivity = _findings(result, "builtin.additivity_error")
     assert [(f.verdict, f.severity) for f in additivity] == [("fail", "error")]
     assert result.verdict == "failed"
+
+
+def test_the_row_budget_holds_with_many_groups(
+    adult: pd.DataFrame, booster: lightgbm.LGBMClassifier, tmp_path: Path
+) -> None:
+    """40 intersectional groups and a 100-row budget: every group explained, 100 rows."""
+    policy = tmp_path / "tiny-budget.yaml"
+    policy.write_text(
+        "apiVersion: auditor/v1\nname: tiny-budget\nextends: default\n"
+        "settings: {explanation_rows: 100, bootstrap_resamples: 50, min_group_size: 1}\n"
+    )
+    frame = adult.assign(band=pd.cut(adult["age"], [0, 30, 40, 50, 200]).astype(str))
+    result = audit(
+        frame,
+        model=booster,
+        target="income",
+        pos_label=1,
+        sensitive=["sex", "race", "band"],
+        positive_outcome="favorable",
+        policy=policy,
+        max_groups=100,
+    )
+    explanation = result.check("explain").explanation
+    assert explanation is not None
+    assert explanation.rows_explained == 100
+    finest = explanation.sample_by_group["sex & race & band"]
+    present = frame.groupby(["sex", "race", "band"]).size()
+    assert len(present) > 30
+    assert all(finest[f"sex={s} & race={r} & band={b}"] >= 1 for s, r, b in present.index)
