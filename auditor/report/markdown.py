@@ -5,9 +5,11 @@ table of the findings that matter: those that decide the verdict (marked **block
 failures below ``--fail-on``, then waived findings, then findings with insufficient data.
 Passing findings are only counted. The table stops at :data:`MAX_ROWS` rows; a few lines on
 transparency follow when a model was explained (method, the top features, near copies of a
-sensitive attribute, how well the features predict each attribute), and the summary ends by
-pointing at the full report. It is a comment, not the report: methodology, group tables and
-provenance live in ``report.html`` / ``report.pdf``.
+sensitive attribute, how well the features predict each attribute), and a few on data
+governance when it was measured (under-represented groups, personal-data columns,
+k-anonymity, the membership-inference AUC); the summary ends by pointing at the full report.
+It is a comment, not the report: methodology, group tables and provenance live in
+``report.html`` / ``report.pdf``.
 
 Every value taken from the audit (group names, rule ids, thresholds, the policy name) is user
 input, and GitHub renders raw HTML inside Markdown, so each is neutralised before it is written:
@@ -22,6 +24,7 @@ from __future__ import annotations
 import html
 import re
 
+from auditor.report.governance_privacy import kind_text
 from auditor.results import AuditRecord, Finding
 
 MAX_ROWS = 30
@@ -156,6 +159,64 @@ def _transparency(result: AuditRecord) -> list[str]:
     return ["### Transparency", "", *lines, ""] if lines else []
 
 
+def _governance(result: AuditRecord) -> list[str]:
+    """A few lines on representation, personal data and privacy risk, when they were measured."""
+    lines = []
+    under = [
+        f
+        for f in result.findings
+        if f.check == "representation.representation_ratio"
+        and f.verdict in ("fail", "waived")
+        and "min" in f.threshold
+    ]
+    governance = [c.governance for c in result.checks if c.governance is not None]
+    compared = [
+        escape(r.attribute)
+        for g in governance
+        for r in g.representation
+        if any(s.expected is not None for s in r.groups)
+    ]
+    if compared:
+        groups = ", ".join(
+            f"{escape(f.group or '')} (ratio "
+            + ("undefined" if f.value is None else f"{f.value:.3f}")
+            + (", waived" if f.verdict == "waived" else "")
+            + ")"
+            for f in under
+        )
+        lines.append(
+            f"- Representation against population shares ({', '.join(compared)}): "
+            f"under-represented groups: {groups or 'none'}."
+        )
+    for p in (g.privacy for g in governance if g.privacy is not None):
+        pii = ", ".join(
+            f"{escape(x.column)} ({escape(kind_text(x.kind))}"
+            + (", by its name only" if x.by_name and not x.matches else "")
+            + (", **a model feature**" if x.used_as_feature else "")
+            + ")"
+            for x in p.pii
+        )
+        lines.append(f"- Personal data (PII) columns: {pii or 'none found'}.")
+        a = p.anonymity
+        if a is not None:
+            qis = ", ".join(escape(q) for q in a.quasi_identifiers)
+            lines.append(
+                f"- k-anonymity (k = {a.k} over {qis}): {a.rows_below_k:,} of {a.rows:,} rows "
+                f"({a.share_below_k:.3f}) in classes smaller than k; smallest class "
+                f"{a.smallest_class:,}."
+            )
+        m = p.membership
+        if m is not None:
+            auc = "undefined" if m.auc.value is None else f"{m.auc.value:.3f}"
+            if m.auc.ci_low is not None and m.auc.ci_high is not None:
+                auc += f" [{m.auc.ci_low:.3f}, {m.auc.ci_high:.3f}]"
+            lines.append(
+                f"- Membership-inference AUC: {auc} (0.5: the model does not reveal who was in "
+                "its training data)."
+            )
+    return ["### Data governance", "", *lines, ""] if lines else []
+
+
 def render_markdown(result: AuditRecord) -> str:
     """Render the audit as a short Markdown summary, verdict first.
 
@@ -188,6 +249,7 @@ def render_markdown(result: AuditRecord) -> str:
     else:
         lines += ["No finding failed, errored, was waived or lacked data.", ""]
     lines += _transparency(result)
+    lines += _governance(result)
     lines.append(
         "The full report, with every group, the methodology and the limitations, is in "
         "`report.html` / `report.pdf` (all numbers in `audit.json`) next to this summary."

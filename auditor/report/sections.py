@@ -3,7 +3,8 @@
 :data:`FAMILY_SECTIONS` is the one place that says where a check family's results go; a
 family it does not name goes to "Other checks", never dropped. Each family is shown the same
 way (its group tables, its overall values as facts), so a new family needs no template change;
-``explain`` and ``proxies`` add their own content (:mod:`auditor.report.transparency`). A
+``explain`` and ``proxies`` add their own content (:mod:`auditor.report.transparency`), and so
+do ``representation``, ``data_quality`` and ``privacy`` (:mod:`auditor.report.governance`). A
 section without results says so, and what that leaves unsaid.
 """
 
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 
 from auditor.report.findings import family_of
 from auditor.report.formatting import badge, cell_text, count, label
+from auditor.report.governance import governance_view
+from auditor.report.governance_format import Setting, setting
 from auditor.report.group_tables import SCORE_METRICS, group_table
 from auditor.report.reliability import reliability_chart
 from auditor.report.transparency import transparency_parts
@@ -99,6 +102,14 @@ FAMILY_TITLES = {
 CARD_FIELDS = tuple(ModelCardFields.model_fields)
 
 
+FAMILY_ORDER = {family: i for i, family in enumerate(FAMILY_SECTIONS)}
+
+
+def _order(family: str) -> int:
+    """A section shows its families in the order of :data:`FAMILY_SECTIONS` (others last)."""
+    return FAMILY_ORDER.get(family, len(FAMILY_ORDER))
+
+
 def section_of(family: str) -> str:
     return FAMILY_SECTIONS.get(family, OTHER.key)
 
@@ -128,6 +139,7 @@ def _family(
     with_charts: bool,
     criteria_labels: dict[str, str],
     has_model: bool,
+    governance: Setting,
 ) -> FamilyView:
     overall = []
     for key, value in check.overall.items():
@@ -174,6 +186,7 @@ def _family(
         findings=f"Findings of the policy on these checks: {said}." if said else "",
         explanation=explanation,
         proxies=proxies,
+        governance=governance_view(check, governance, with_charts=with_charts),
         not_assessed=absent,
     )
 
@@ -183,6 +196,7 @@ def sections(
 ) -> tuple[SectionView, ...]:
     """The concern sections in order, each with its families; "Other checks" when needed."""
     _, ids = anchors(result)
+    governance = setting(result, min_group_size=min_n)
     verdicts = Counter((family_of(f.check), badge(f.verdict).word) for f in result.findings)
     labels = {d.check.split(".", 1)[-1]: d.label for d in result.definitions}
     views = []
@@ -197,8 +211,11 @@ def sections(
                 with_charts=with_charts,
                 criteria_labels=labels,
                 has_model=result.setup.model is not None,
+                governance=governance,
             )
-            for c, i in zip(result.checks, ids, strict=True)
+            for c, i in sorted(
+                zip(result.checks, ids, strict=True), key=lambda pair: _order(pair[0].family)
+            )
             if section_of(c.family) == section.key
         )
         if section is OTHER and not families:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from auditor.report.charts import Chart
 from auditor.results import Definition
 
-if TYPE_CHECKING:  # the transparency views build on the cells and facts defined here
+if TYPE_CHECKING:  # the transparency and governance views build on the cells and facts here
+    from auditor.report.governance_view import GovernanceView
     from auditor.report.transparency_view import ExplanationView, ProxiesView
 
 
@@ -145,6 +146,7 @@ class FamilyView:
     findings: str
     explanation: ExplanationView | None = None  # the explain family's explanation
     proxies: ProxiesView | None = None  # the proxies family's associations
+    governance: GovernanceView | None = None  # representation, data quality or privacy
     not_assessed: str = ""  # why a family that ran has nothing to show (e.g. no model)
 
 
