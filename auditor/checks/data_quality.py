@@ -38,7 +38,8 @@ def data_quality(ctx: AuditContext) -> CheckResult:
     attributes = [g for g in ctx.groupings if len(g.columns) == 1]
     for position, g in enumerate(attributes):
         m = missingness_by_group(ctx.frame, g.codes, g.n_groups, keys=g.keys)
-        for c in m.columns:
+        # By name: the result must not depend on where a column sits in the frame.
+        for c in sorted(m.columns, key=lambda c: c.column):
             if position == 0:  # the overall share does not depend on the attribute
                 items[MISSING].append(
                     ItemValue(
@@ -102,7 +103,7 @@ def _with_drift(
     # Unseen values are data: never name them for a column that holds personal data.
     personal = {p.column for p in scan_pii(ctx.frame[unseen_columns])} if unseen_columns else set()
     columns, out_of_range, unseen = [], [], []
-    for c in drift.columns:
+    for c in sorted(drift.columns, key=lambda c: c.column):
         if c.kind == "range":
             columns.append(
                 ColumnDrift(

@@ -48,7 +48,7 @@ def privacy(ctx: AuditContext) -> CheckResult:
             used_as_feature=c.column in features,
             note=c.note,
         )
-        for c in scan_pii(ctx.frame, seed=settings.seed)
+        for c in sorted(scan_pii(ctx.frame, seed=settings.seed), key=lambda c: c.column)
     ]
     items: dict[str, list[ItemValue]] = {
         PII_SHARE: [

@@ -108,7 +108,7 @@ def _next_steps(
             f"Complete the model card: {shown([m.replace('_', ' ') for m in card.missing])} "
             f"{'is' if len(card.missing) == 1 else 'are'} missing."
         )
-    skipped = [s.title.lower() for s in sections if s.not_assessed]
+    skipped = [s.title.lower() for s in sections if _unassessed(s)]
     if skipped:
         steps.append(
             f"Decide whether this model also needs checks of {shown(skipped)}: "
@@ -119,6 +119,17 @@ def _next_steps(
             "Nothing to act on under this policy; audit again when the model or data change."
         )
     return steps
+
+
+def _unassessed(section: SectionView) -> str:
+    """Why a section says nothing: no family of it ran, or every one that ran had nothing to
+    look at (the transparency families in decisions mode, which has no model)."""
+    if section.not_assessed:
+        return section.not_assessed.removeprefix("Not assessed in this audit: ")
+    families = section.families
+    if families and all(f.not_assessed for f in families):
+        return " ".join(f.not_assessed for f in families)
+    return ""
 
 
 def _too_small(f: Finding) -> bool:
@@ -152,10 +163,6 @@ def executive_summary(
         failed=failed_lines[:MAX_LINES],
         failed_more=f"… and {hidden:,} more failed rules (see Findings)." if hidden > 0 else "",
         inconclusive=tuple(inconclusive),
-        not_assessed=tuple(
-            f"{s.title}: {s.not_assessed.removeprefix('Not assessed in this audit: ')}"
-            for s in sections
-            if s.not_assessed
-        ),
+        not_assessed=tuple(f"{s.title}: {_unassessed(s)}" for s in sections if _unassessed(s)),
         next_steps=tuple(_next_steps(result, sections, failing)),
     )
