@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from auditor.checks.registry import CheckSpec, register_check, register_family
+from auditor.checks.registry import ValueCheck, register_family, register_value_checks
 from auditor.context import AuditContext
 from auditor.results import CheckResult, ItemValue, Reason, Value
 from auditor.results_governance import ColumnDrift, ColumnMissingness, DataQuality, Governance
@@ -142,7 +142,7 @@ def _with_drift(
     )
 
 
-for _metric, _label, _definition, _requires in (
+_DEFINITIONS = (
     (MISSING, "Missing values in a column", "Share of rows where the column is missing.", ""),
     (
         DEPENDENCE,
@@ -173,16 +173,11 @@ for _metric, _label, _definition, _requires in (
         "Share of rows that repeat an earlier row in every column.",
         "",
     ),
-):
-    register_check(
-        CheckSpec(
-            name=f"{FAMILY}.{_metric}",
-            family=FAMILY,
-            metric=_metric,
-            label=_label,
-            definition=_definition,
-            undefined_when="the column has no values to compare",
-            measures=("value",),
-            requires=_requires,
-        )
-    )
+)
+register_value_checks(
+    FAMILY,
+    tuple(
+        ValueCheck(metric, label, definition, "the column has no values to compare", requires)
+        for metric, label, definition, requires in _DEFINITIONS
+    ),
+)

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from auditor.checks.attribution_view import attribute_explanation, feature_importances
-from auditor.checks.registry import CheckSpec, register_check, register_family
+from auditor.checks.registry import ValueCheck, register_family, register_value_checks
 from auditor.context import AuditContext
 from auditor.results import CheckResult, Explanation, ItemValue, Value
 from auditor.results_transparency import AdverseCase, ReasonTerm
@@ -27,7 +27,6 @@ FAMILY = "explain"
 ADDITIVITY = "additivity_error"
 DIRECT_USE = "sensitive_feature_used"
 DISPARITY = "explanation_disparity"
-ITEM_MEASURES = ("value",)
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -181,42 +180,38 @@ BUILTIN_RULES: dict[str, dict[str, object]] = {
     },
 }
 
-for _metric, _label, _definition, _undefined in (
+_NEEDS_MODEL = "needs a model (--model): decisions alone cannot be explained"
+register_value_checks(
+    FAMILY,
     (
-        ADDITIVITY,
-        "SHAP additivity error",
-        "The worst gap, over the explained rows, between the model's own output and the base "
-        "value plus the sum of the row's SHAP values (in float64), divided by the method's "
-        "tolerance (1e-6 of the output's magnitude; 1e-4 for float32 libraries). Above 1 the "
-        "explanation does not add up to the model and cannot be trusted.",
-        "the audit has no model (decisions mode)",
+        ValueCheck(
+            ADDITIVITY,
+            "SHAP additivity error",
+            "The worst gap, over the explained rows, between the model's own output and the "
+            "base value plus the sum of the row's SHAP values (in float64), divided by the "
+            "method's tolerance (1e-6 of the output's magnitude; 1e-4 for float32 libraries). "
+            "Above 1 the explanation does not add up to the model and cannot be trusted.",
+            "the audit has no model (decisions mode)",
+            _NEEDS_MODEL,
+            BUILTIN_RULES[ADDITIVITY],
+        ),
+        ValueCheck(
+            DIRECT_USE,
+            "Sensitive attribute used as a feature",
+            "1 when the sensitive attribute is itself one of the model's input features, else 0.",
+            "the audit has no model (decisions mode)",
+            _NEEDS_MODEL,
+            BUILTIN_RULES[DIRECT_USE],
+        ),
+        ValueCheck(
+            DISPARITY,
+            "Explanation disparity",
+            "For the feature whose mean SHAP value differs most between two groups of the "
+            "attribute (groups with at least min_group_size explained rows): the largest minus "
+            "the smallest group mean SHAP, on the explanation's output scale, with a basic "
+            "bootstrap interval.",
+            "fewer than two groups have enough explained rows, or the audit has no model",
+            _NEEDS_MODEL,
+        ),
     ),
-    (
-        DIRECT_USE,
-        "Sensitive attribute used as a feature",
-        "1 when the sensitive attribute is itself one of the model's input features, else 0.",
-        "the audit has no model (decisions mode)",
-    ),
-    (
-        DISPARITY,
-        "Explanation disparity",
-        "For the feature whose mean SHAP value differs most between two groups of the "
-        "attribute (groups with at least min_group_size explained rows): the largest minus "
-        "the smallest group mean SHAP, on the explanation's output scale, with a basic "
-        "bootstrap interval.",
-        "fewer than two groups have enough explained rows, or the audit has no model",
-    ),
-):
-    register_check(
-        CheckSpec(
-            name=f"{FAMILY}.{_metric}",
-            family=FAMILY,
-            metric=_metric,
-            label=_label,
-            definition=_definition,
-            undefined_when=_undefined,
-            measures=ITEM_MEASURES,
-            requires="needs a model (--model): decisions alone cannot be explained",
-            builtin_rule=BUILTIN_RULES.get(_metric),
-        )
-    )
+)

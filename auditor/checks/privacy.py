@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from auditor.checks.registry import CheckSpec, register_check, register_family
+from auditor.checks.registry import ValueCheck, register_family, register_value_checks
 from auditor.context import AuditContext
 from auditor.results import CheckResult, ItemValue, Value
 from auditor.results_governance import (
@@ -237,25 +237,24 @@ _REQUIRES = {
     BELOW_L: "needs privacy.quasi_identifiers and privacy.l in the policy",
     MEMBERSHIP: "needs a model with probabilities and its training data (--train-data)",
 }
-for _metric, _label, _definition, _undefined in _DEFINITIONS:
-    register_check(
-        CheckSpec(
-            name=f"{FAMILY}.{_metric}",
-            family=FAMILY,
-            metric=_metric,
-            label=_label,
-            definition=_definition,
-            undefined_when=_undefined,
-            measures=("value",),
-            requires=_REQUIRES.get(_metric, ""),
-            builtin_rule={
-                "threshold": {"max": 0.0},
-                "severity": "warning",
-                "rationale": "A model fed personal identifiers can memorise and reveal them, "
-                "and data minimisation (GDPR Art. 5(1)(c)) asks whether each is needed.",
-                "references": ["GDPR Art. 5(1)(c) (data minimisation)", "EU AI Act Art. 10(5)"],
-            }
-            if _metric == PII_FEATURE
-            else None,
+_PII_FEATURE_RULE: dict[str, object] = {
+    "threshold": {"max": 0.0},
+    "severity": "warning",
+    "rationale": "A model fed personal identifiers can memorise and reveal them, and data "
+    "minimisation (GDPR Art. 5(1)(c)) asks whether each is needed.",
+    "references": ["GDPR Art. 5(1)(c) (data minimisation)", "EU AI Act Art. 10(5)"],
+}
+register_value_checks(
+    FAMILY,
+    tuple(
+        ValueCheck(
+            metric,
+            label,
+            definition,
+            undefined,
+            _REQUIRES.get(metric, ""),
+            _PII_FEATURE_RULE if metric == PII_FEATURE else None,
         )
-    )
+        for metric, label, definition, undefined in _DEFINITIONS
+    ),
+)

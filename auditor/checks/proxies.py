@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from auditor.checks.registry import CheckSpec, register_check, register_family
+from auditor.checks.registry import ValueCheck, register_family, register_value_checks
 from auditor.context import AuditContext
 from auditor.results import CheckResult, ItemValue, Value
 from auditor.results_transparency import Association, Predictability, Proxies
@@ -114,7 +114,7 @@ def _item(a: Association, value: float, note: str) -> ItemValue:
     )
 
 
-for _metric, _label, _definition in (
+_DEFINITIONS = (
     (
         STRENGTH,
         "Proxy strength",
@@ -139,16 +139,17 @@ for _metric, _label, _definition in (
         "features together; 0.5 is chance, 1 is a perfect proxy. Interval: bootstrap of the "
         "out-of-fold predictions.",
     ),
-):
-    register_check(
-        CheckSpec(
-            name=f"{FAMILY}.{_metric}",
-            family=FAMILY,
-            metric=_metric,
-            label=_label,
-            definition=_definition,
-            undefined_when="the attribute has a single value, or the audit has no model",
-            measures=("value",),
-            requires="needs a model (--model): proxies are looked for among its features",
+)
+register_value_checks(
+    FAMILY,
+    tuple(
+        ValueCheck(
+            metric,
+            label,
+            definition,
+            "the attribute has a single value, or the audit has no model",
+            "needs a model (--model): proxies are looked for among its features",
         )
-    )
+        for metric, label, definition in _DEFINITIONS
+    ),
+)

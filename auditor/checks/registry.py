@@ -79,3 +79,34 @@ def run_families(ctx: AuditContext, names: list[str]) -> list[CheckResult]:
                 CheckResult(family=name, status="error", error=f"{type(exc).__name__}: {exc}")
             )
     return results
+
+
+@dataclass(frozen=True)
+class ValueCheck:
+    """A check judged by its value alone (``measure: value``), one per metric of a family
+    whose results are overall values or per-item values (``CheckResult.items``)."""
+
+    metric: str
+    label: str
+    definition: str
+    undefined_when: str = "never"
+    requires: str = ""
+    builtin_rule: dict[str, object] | None = None
+
+
+def register_value_checks(family: str, checks: tuple[ValueCheck, ...]) -> None:
+    """Register each check of a family whose only measure is the value itself."""
+    for check in checks:
+        register_check(
+            CheckSpec(
+                name=f"{family}.{check.metric}",
+                family=family,
+                metric=check.metric,
+                label=check.label,
+                definition=check.definition,
+                undefined_when=check.undefined_when,
+                measures=OVERALL_MEASURES,
+                requires=check.requires,
+                builtin_rule=check.builtin_rule,
+            )
+        )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from auditor.checks.registry import CheckSpec, register_check, register_family
+from auditor.checks.registry import ValueCheck, register_family, register_value_checks
 from auditor.checks.training_groups import aligned_training_codes
 from auditor.context import AuditContext
 from auditor.groups import Grouping
@@ -210,7 +210,7 @@ def _float(x: float) -> float | None:
     return None if np.isnan(x) else float(x)
 
 
-for _metric, _label, _definition, _undefined, _requires in (
+_DEFINITIONS = (
     (
         RATIO,
         "Representation ratio",
@@ -245,16 +245,5 @@ for _metric, _label, _definition, _undefined, _requires in (
         "the group has no rows in one of the two",
         "needs the training data (--train-data) of a classification audit",
     ),
-):
-    register_check(
-        CheckSpec(
-            name=f"{FAMILY}.{_metric}",
-            family=FAMILY,
-            metric=_metric,
-            label=_label,
-            definition=_definition,
-            undefined_when=_undefined,
-            measures=("value",),
-            requires=_requires,
-        )
-    )
+)
+register_value_checks(FAMILY, tuple(ValueCheck(*definition) for definition in _DEFINITIONS))
