@@ -22,6 +22,7 @@ DEPENDENCE = "missingness_dependence"
 OUT_OF_RANGE = "out_of_range_share"
 UNSEEN = "unseen_category_share"
 DUPLICATES = "duplicate_share"
+MAX_NAMED_CATEGORIES = 20
 
 
 def _num(x: float) -> float | None:
@@ -46,6 +47,8 @@ def data_quality(ctx: AuditContext) -> CheckResult:
                         attribute=None, feature=c.column, value=Value(value=c.share), n=m.n_rows
                     )
                 )
+            if c.column in g.columns:
+                continue  # a column's own missing values make its own groups: V = 1
             v = Value(
                 value=_num(c.cramers_v),
                 reason=None if not np.isnan(c.cramers_v) else Reason.NOT_AVAILABLE,
@@ -83,8 +86,10 @@ def data_quality(ctx: AuditContext) -> CheckResult:
     )
     if ctx.train is not None:
         quality = _with_drift(ctx, quality, items)
-    if not items[DEPENDENCE]:
-        del items[DEPENDENCE]  # no column has missing values: nothing to test
+    if not items[DEPENDENCE]:  # no column has missing values: nothing depends on a group
+        items[DEPENDENCE] = [
+            ItemValue(attribute=None, value=Value(value=0.0, note="no column has missing values"))
+        ]
     return CheckResult(
         family=FAMILY, status="ok", items=items, governance=Governance(quality=quality)
     )
@@ -120,7 +125,10 @@ def _with_drift(
                     ItemValue(attribute=None, feature=c.column, value=value, n=c.n_audit)
                 )
         else:
-            examples = [] if c.column in personal else list(c.unseen_examples)
+            # Named only for a few-valued column (a code list), never for free text or a
+            # column holding personal data: examples are raw values of the data.
+            few = c.n_train_categories <= MAX_NAMED_CATEGORIES
+            examples = list(c.unseen_examples) if few and c.column not in personal else []
             columns.append(
                 ColumnDrift(
                     column=c.column,
@@ -177,7 +185,9 @@ _DEFINITIONS = (
 register_value_checks(
     FAMILY,
     tuple(
-        ValueCheck(metric, label, definition, "the column has no values to compare", requires)
+        ValueCheck(
+            metric, label, definition, "the column has no values to compare", requires, exact=True
+        )
         for metric, label, definition, requires in _DEFINITIONS
     ),
 )

@@ -194,6 +194,7 @@ register_value_checks(
             "the audit has no model (decisions mode)",
             _NEEDS_MODEL,
             BUILTIN_RULES[ADDITIVITY],
+            exact=True,
         ),
         ValueCheck(
             DIRECT_USE,
@@ -202,6 +203,7 @@ register_value_checks(
             "the audit has no model (decisions mode)",
             _NEEDS_MODEL,
             BUILTIN_RULES[DIRECT_USE],
+            exact=True,
         ),
         ValueCheck(
             DISPARITY,

@@ -12,6 +12,7 @@ import numpy as np
 
 from auditor.checks.registry import ValueCheck, register_family, register_value_checks
 from auditor.context import AuditContext
+from auditor.errors import InputError
 from auditor.results import CheckResult, ItemValue, Value
 from auditor.results_governance import (
     AnonymityResult,
@@ -20,6 +21,7 @@ from auditor.results_governance import (
     PiiFinding,
     Privacy,
 )
+from auditor.stats.scores import scores_are_probabilities
 
 FAMILY = "privacy"
 PII_SHARE = "pii_share"
@@ -74,7 +76,12 @@ def privacy(ctx: AuditContext) -> CheckResult:
             if p.used_as_feature and (p.share is None or p.share > 0)
         ] or [ItemValue(attribute=None, value=Value(value=0.0, note="no PII column is a feature"))]
     anonymity = _anonymity(ctx, items)
-    membership = _membership(ctx, items)
+    notes: list[str] = []
+    if ctx.train is not None:
+        missing = [f for f in features if f not in ctx.train.frame.columns]
+        if missing:
+            notes.append(f"the training data lacks model features {missing[:5]}")
+    membership = _membership(ctx, items, notes) if not notes else None
     return CheckResult(
         family=FAMILY,
         status="ok",
@@ -85,6 +92,7 @@ def privacy(ctx: AuditContext) -> CheckResult:
                 rows_scanned=min(ctx.n_rows, 10_000),
                 anonymity=anonymity,
                 membership=membership,
+                notes=notes,
             )
         ),
     )
@@ -151,7 +159,9 @@ def _anonymity(ctx: AuditContext, items: dict[str, list[ItemValue]]) -> Anonymit
     )
 
 
-def _membership(ctx: AuditContext, items: dict[str, list[ItemValue]]) -> MembershipResult | None:
+def _membership(
+    ctx: AuditContext, items: dict[str, list[ItemValue]], notes: list[str]
+) -> MembershipResult | None:
     """The attack on the model's confidence in the true label: training vs audit rows."""
     train, handle = ctx.train, ctx.model
     if train is None or handle is None or ctx.labels is None or train.y_true is None:
@@ -159,12 +169,18 @@ def _membership(ctx: AuditContext, items: dict[str, list[ItemValue]]) -> Members
     from auditor.governance.membership import membership_inference
     from auditor.inputs.predict import predict
 
-    reserved = {ctx.target_column, *(c for g in ctx.groupings for c in g.columns)}
     losses = []
     for frame, y_true in ((train.frame, train.y_true), (ctx.frame, ctx.y_true)):
-        scores = predict(handle.estimator, frame, ctx.labels, reserved=reserved).scores
-        if scores is None:
-            return None  # a model without probabilities gives the attack nothing to read
+        try:
+            output = predict(handle.estimator, frame[handle.features], ctx.labels, reserved=set())
+        except (InputError, KeyError) as error:  # e.g. training data without a feature
+            notes.append(f"membership inference not measured: {error}")
+            return None
+        scores = output.scores
+        # A log loss needs probabilities: a decision-function margin is not one.
+        if scores is None or not scores_are_probabilities(scores):
+            notes.append("membership inference not measured: the model gives no probabilities")
+            return None
         confidence = np.where(y_true, scores, 1.0 - scores)
         losses.append(-np.log(np.clip(confidence, np.finfo(np.float64).eps, 1.0)))
     risk = membership_inference(
@@ -254,6 +270,7 @@ register_value_checks(
             undefined,
             _REQUIRES.get(metric, ""),
             _PII_FEATURE_RULE if metric == PII_FEATURE else None,
+            exact=metric != MEMBERSHIP,
         )
         for metric, label, definition, undefined in _DEFINITIONS
     ),

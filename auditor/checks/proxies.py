@@ -11,10 +11,11 @@ a stratified, sample: stratifying by the attribute would change the association 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from auditor.checks.registry import ValueCheck, register_family, register_value_checks
 from auditor.context import AuditContext
-from auditor.results import CheckResult, ItemValue, Value
+from auditor.results import CheckResult, ItemValue, Reason, Value
 from auditor.results_transparency import Association, Predictability, Proxies
 
 MEASURE_WORDS = {
@@ -36,7 +37,8 @@ def proxies(ctx: AuditContext) -> CheckResult:
     from auditor.explain.proxies import feature_associations, predictability  # slow import
 
     settings = ctx.settings
-    attributes = [g.attribute for g in ctx.groupings if len(g.columns) == 1]
+    groupings = [g for g in ctx.groupings if len(g.columns) == 1]
+    attributes = [g.attribute for g in groupings]
     features = [f for f in ctx.model.features if f not in attributes]
     notes = []
     if not features:
@@ -49,9 +51,14 @@ def proxies(ctx: AuditContext) -> CheckResult:
     frame = ctx.frame.iloc[rows]
     associations: list[Association] = []
     predicted: list[Predictability] = []
-    for attribute in attributes if features else []:
-        sensitive = frame[attribute].astype("string")
-        for a in feature_associations(frame[features], sensitive):
+    single_valued: set[str] = set()
+    for g in groupings if features else []:
+        attribute = g.attribute
+        # The audit's groups (a "(missing)" group included), not the raw column.
+        sensitive = pd.Series(np.asarray(g.keys, dtype=object)[g.codes[rows]], name=attribute)
+        if sensitive.nunique() < 2:
+            single_valued.add(attribute)
+        for a in feature_associations(frame[features].reset_index(drop=True), sensitive):
             associations.append(
                 Association(
                     feature=a.feature,
@@ -65,7 +72,10 @@ def proxies(ctx: AuditContext) -> CheckResult:
                 )
             )
         p = predictability(
-            frame[features], sensitive, seed=settings.seed, confidence=settings.confidence
+            frame[features].reset_index(drop=True),
+            sensitive,
+            seed=settings.seed,
+            confidence=settings.confidence,
         )
         predicted.append(
             Predictability(
@@ -81,8 +91,11 @@ def proxies(ctx: AuditContext) -> CheckResult:
         )
     associations.sort(key=lambda a: (-a.strength, a.attribute, a.feature))
     items = {
-        STRENGTH: [
-            _item(a, a.strength, MEASURE_WORDS.get(a.measure, a.measure)) for a in associations
+        STRENGTH: [_undefined(a) for a in associations if a.attribute in single_valued]
+        + [
+            _item(a, a.strength, MEASURE_WORDS.get(a.measure, a.measure))
+            for a in associations
+            if a.attribute not in single_valued
         ],
         NEAR_COPY: [
             _item(
@@ -91,7 +104,9 @@ def proxies(ctx: AuditContext) -> CheckResult:
                 f"{'a near copy' if a.near_copy else 'not a near copy'}: strength {a.strength:.3f}",
             )
             for a in associations
-        ],
+            if a.attribute not in single_valued
+        ]
+        + [_undefined(a) for a in associations if a.attribute in single_valued],
         PREDICTABILITY: [ItemValue(attribute=p.attribute, value=p.auc, n=p.n) for p in predicted],
     }
     return CheckResult(
@@ -106,6 +121,16 @@ def proxies(ctx: AuditContext) -> CheckResult:
             notes=notes,
         ),
     )
+
+
+def _undefined(a: Association) -> ItemValue:
+    """A feature against an attribute with one value: no feature can reveal it."""
+    why = Value(
+        value=None,
+        reason=Reason.NOT_AVAILABLE,
+        note="the attribute has a single value in these rows: the association is undefined",
+    )
+    return ItemValue(attribute=a.attribute, feature=a.feature, value=why, n=a.n)
 
 
 def _item(a: Association, value: float, note: str) -> ItemValue:
@@ -149,6 +174,7 @@ register_value_checks(
             definition,
             "the attribute has a single value, or the audit has no model",
             "needs a model (--model): proxies are looked for among its features",
+            exact=metric != PREDICTABILITY,  # strengths have no interval to wait for
         )
         for metric, label, definition in _DEFINITIONS
     ),

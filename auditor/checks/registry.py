@@ -31,6 +31,9 @@ class CheckSpec:
     # A rule judged in every audit that measures the check, whatever the policy says (unless
     # the policy has its own rule on it): {"threshold": {...}, "severity": ..., "rationale": ...}
     builtin_rule: dict[str, object] | None = None
+    # A count or indicator, not an estimate: rules judge it as it is, never asking for an
+    # interval (require_confidence does not apply).
+    exact: bool = False
 
 
 GROUP_MEASURES = (
@@ -92,6 +95,7 @@ class ValueCheck:
     undefined_when: str = "never"
     requires: str = ""
     builtin_rule: dict[str, object] | None = None
+    exact: bool = False
 
 
 def register_value_checks(family: str, checks: tuple[ValueCheck, ...]) -> None:
@@ -108,5 +112,6 @@ def register_value_checks(family: str, checks: tuple[ValueCheck, ...]) -> None:
                 measures=OVERALL_MEASURES,
                 requires=check.requires,
                 builtin_rule=check.builtin_rule,
+                exact=check.exact,
             )
         )

@@ -14,6 +14,7 @@ import numpy as np
 from auditor.checks.registry import ValueCheck, register_family, register_value_checks
 from auditor.checks.training_groups import aligned_training_codes
 from auditor.context import AuditContext
+from auditor.errors import InputError
 from auditor.groups import Grouping
 from auditor.results import CheckResult, ItemValue, Reason, Value
 from auditor.results_governance import (
@@ -45,8 +46,10 @@ def _keyed(shares: dict[str, float], grouping: Grouping) -> dict[str, float]:
     """Policy shares keyed as the audit keys groups: 'Female' -> 'sex=Female'."""
     if len(grouping.columns) != 1:
         return shares
-    column = grouping.columns[0]
-    return {k if "=" in k or k == "other" else f"{column}={k}": v for k, v in shares.items()}
+    prefix = f"{grouping.columns[0]}="
+    # Values may themselves hold "=" ("<=30"): only a key that already names the column is
+    # left as it is.
+    return {k if k.startswith(prefix) or k == "other" else prefix + k: v for k, v in shares.items()}
 
 
 @register_family(FAMILY)
@@ -59,17 +62,25 @@ def representation(ctx: AuditContext) -> CheckResult:
     reps, balance = [], []
     for g in ctx.groupings:
         shares = settings.population.get(g.attribute)
+        comparison, problem = None, None
         if shares:
-            c = compare_to_reference(
-                g.codes,
-                g.n_groups,
-                g.keys,
-                _keyed(shares, g),
-                ctx.weights,
-                settings.confidence,
-                n_resamples=settings.bootstrap_resamples,
-                seed=settings.seed,
-            )
+            try:
+                comparison = compare_to_reference(
+                    g.codes,
+                    g.n_groups,
+                    g.keys,
+                    _keyed(shares, g),
+                    ctx.weights,
+                    settings.confidence,
+                    n_resamples=settings.bootstrap_resamples,
+                    seed=settings.seed,
+                )
+            except InputError as error:  # e.g. a group the population does not name
+                problem = f"population shares not used: {error}"
+                undefined = Value(value=None, reason=Reason.NOT_AVAILABLE, note=problem)
+                items[RATIO].append(ItemValue(attribute=g.attribute, value=undefined))
+        if comparison is not None:
+            c = comparison
             groups = [
                 GroupShare(
                     group=key,
@@ -122,10 +133,18 @@ def representation(ctx: AuditContext) -> CheckResult:
                     below_min_group_size=[
                         k for i, k in enumerate(g.keys) if s.below_min_size[i] and s.n[i] > 0
                     ],
+                    notes=[problem] if problem else [],
                 )
             )
         balance.append(_balance(ctx, g, items))
     notes = [] if ctx.train is None else [f"training data: {len(ctx.train.frame):,} rows"]
+    audited = {g.attribute for g in ctx.groupings}
+    unknown = sorted(set(settings.population) - audited)
+    if unknown:  # a typo, or an intersection named in another order than --sensitive
+        notes.append(
+            f"population shares for {unknown} match no audited attribute "
+            f"(audited: {sorted(audited)}); they were not used"
+        )
     return CheckResult(
         family=FAMILY,
         status="ok",

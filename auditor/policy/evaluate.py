@@ -49,7 +49,7 @@ def evaluate_policy(
             error = result.error if result is not None else "the check did not run"
             findings.append(_finding(rule, None, None, None, None, "error", None, error or ""))
             continue
-        confident = (
+        confident = not spec.exact and (
             rule.require_confidence
             if rule.require_confidence is not None
             else policy.settings.require_confidence
@@ -76,7 +76,30 @@ def evaluate_policy(
         min_n = policy.settings.min_group_size
         for table in tables:
             findings.extend(_judge_table(rule, spec.metric, table, confident, min_n))
+    findings.extend(_unjudged_errors(policy, results))
     return apply_waivers(findings, policy.waivers, today or date.today())
+
+
+def _unjudged_errors(policy: Policy, results: list[CheckResult]) -> Iterator[Finding]:
+    """An error finding for each family that failed and that no rule of the policy names:
+    an exception must fail the audit even where the policy has nothing to judge there."""
+    judged = {CHECKS[rule.check].family for rule in policy.rules}
+    for result in results:
+        if result.status != "error" or result.family in judged:
+            continue
+        first = next((s for s in CHECKS.values() if s.family == result.family), None)
+        if first is None:
+            continue
+        rule = Rule.model_validate(
+            {
+                "id": f"builtin.{result.family}-ran",
+                "check": first.name,
+                "threshold": {"max": 0},
+                "rationale": "Every check family the audit runs must complete.",
+            }
+        )
+        message = f"the {result.family} checks failed: {result.error or 'unknown error'}"
+        yield _finding(rule, None, None, None, None, "error", None, message)
 
 
 def _builtin_rules(policy: Policy, by_family: dict[str, CheckResult]) -> list[Rule]:
@@ -92,7 +115,12 @@ def _builtin_rules(policy: Policy, by_family: dict[str, CheckResult]) -> list[Ru
             continue  # not measured (no model): nothing to judge
         rules.append(
             Rule.model_validate(
-                {"id": f"builtin.{spec.metric}", "check": spec.name, **spec.builtin_rule}
+                {
+                    "id": f"builtin.{spec.metric}",
+                    "check": spec.name,
+                    "require_confidence": False,
+                    **spec.builtin_rule,
+                }
             )
         )
     return rules
@@ -109,7 +137,6 @@ def _judge_items(rule: Rule, items: list[ItemValue], confident: bool) -> Iterato
     by_attribute: dict[str | None, list[ItemValue]] = {}
     for item in kept:
         by_attribute.setdefault(item.attribute, []).append(item)
-    lower_bound_only = rule.threshold.min is not None and rule.threshold.max is None
     for attribute, group in by_attribute.items():
         judged = [
             _judge(rule, attribute, i.group, i.value, i.n, None, confident, i.feature)
@@ -120,8 +147,24 @@ def _judge_items(rule: Rule, items: list[ItemValue], confident: bool) -> Iterato
             yield from not_passed
             continue
         # All pass: the one nearest the threshold stands for them.
-        pick = min if lower_bound_only else max
-        yield pick(judged, key=lambda f: f.value if f.value is not None else 0.0)
+        yield min(judged, key=lambda f: _margin(rule, f.value))
+
+
+def _margin(rule: Rule, value: float | None) -> float:
+    """How far a passing value is inside the threshold's bounds (smallest over the bounds)."""
+    if value is None:
+        return float("inf")
+    t = rule.threshold
+    margins = [
+        m
+        for m in (
+            None if t.min is None else value - t.min,
+            None if t.max is None else t.max - value,
+            None if t.max_abs is None else t.max_abs - abs(value),
+        )
+        if m is not None
+    ]
+    return min(margins, default=float("inf"))
 
 
 def _judge_table(
@@ -230,7 +273,9 @@ def _judge(
     if compared_to:
         label += f" ({compared_to})"
     relation = "outside" if failed else "within"
-    subject = f"{feature} ({attribute})" if feature else group or attribute or "all rows"
+    subject = group or attribute or "all rows"
+    if feature:
+        subject = f"{feature} ({subject})" if group or attribute else feature
     message = (
         f"{subject}: {label} = {_number(value.value)}, {relation} "
         f"{rule.threshold.as_text()}" + (f" (n={n:,})" if n is not None else "")

@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from auditor.errors import PolicyError
-from auditor.policy.schema import Policy, Settings
+from auditor.policy.schema import Policy, PrivacySettings, Settings
 from auditor.resources import policies_dir
 from auditor.safe_yaml import YamlProblem, describe_validation_error, read_yaml_mapping
 
@@ -72,17 +72,18 @@ def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[Policy, tuple[Path
         policy = Policy.model_validate(data)
     except ValidationError as exc:
         raise PolicyError(describe_validation_error(exc, root, path, kind="policy")) from exc
+    extra: tuple[Path, ...] = ()
     if policy.population_file is not None:
         policy, population_path = _with_population_file(policy, path)
-        chain = (*chain, population_path)
+        extra = (population_path,)
     if policy.extends is None:
         _check_waivers(policy, path)
-        return policy, (*chain, resolved)
+        return policy, (*chain, resolved, *extra)
     parent_path = resolve_policy_path(policy.extends, relative_to=path.parent)
     parent, files = _load_chain(parent_path, (*chain, resolved))
     merged = _merge(parent, policy)
     _check_waivers(merged, path)
-    return merged, files
+    return merged, (*files, *extra)
 
 
 def _with_population_file(policy: Policy, path: Path) -> tuple[Policy, Path]:
@@ -140,6 +141,13 @@ def _merge(parent: Policy, child: Policy) -> Policy:
         settings=Settings.model_validate(settings),
         rules=list(rules.values()),
         waivers=[*parent.waivers, *child.waivers],
-        population=child.population or parent.population,
-        privacy=child.privacy if "privacy" in child.model_fields_set else parent.privacy,
+        # Population shares by attribute, privacy settings key by key: a child that sets
+        # privacy.l keeps its parent's quasi-identifiers.
+        population=list({p.attribute: p for p in (*parent.population, *child.population)}.values()),
+        privacy=PrivacySettings.model_validate(
+            {
+                **parent.privacy.model_dump(),
+                **child.privacy.model_dump(include=child.privacy.model_fields_set),
+            }
+        ),
     )

@@ -163,7 +163,7 @@ class Settings(_Strict):
         "principal reasons the report lists",
     )
     proxy_rows: int = Field(
-        default=20_000, ge=100, description="Rows (stratified sample) used for proxy detection"
+        default=20_000, ge=100, description="Rows (a seeded random sample) used for proxy detection"
     )
 
 
