@@ -421,7 +421,9 @@ def test_decisions_mode_says_what_was_not_assessed(decisions_html: str) -> None:
     assert "the policy names no quasi-identifiers (privacy: quasi_identifiers:" in text
     assert "this audit examined recorded decisions, not a model" in text
     assert "Shift from the training data: not assessed" in text
-    assert "The policy's findings on missing values" not in text  # only "not applicable"
+    # Nothing missing is a measurement (V = 0 everywhere), so the rule passes and is listed.
+    assert "The policy's findings on missing values" in text
+    assert "missingness-by-group" in text
 
 
 def test_many_groups_are_capped(record: AuditRecord) -> None:
