@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from auditor.checks.disparities import value_of
+from auditor.checks.disparities import as_value
 from auditor.context import CheckSettings
 from auditor.groups import Grouping
 from auditor.results import Reason, Value
@@ -34,7 +34,7 @@ FloatArray = npt.NDArray[np.float64]
 
 
 def _value(v: float, low: float, high: float) -> Value:
-    return Value.model_validate(value_of(v, Reason.EMPTY_GROUP, low, high))
+    return as_value(v, Reason.EMPTY_GROUP, low, high)
 
 
 def feature_importances(features: list[str], importance: Importance) -> list[FeatureImportance]:

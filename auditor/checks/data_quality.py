@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from auditor.checks.disparities import finite_or_none
 from auditor.checks.registry import ValueCheck, register_family, register_value_checks
 from auditor.context import AuditContext
 from auditor.results import CheckResult, ItemValue, Reason, Value
@@ -23,10 +24,6 @@ OUT_OF_RANGE = "out_of_range_share"
 UNSEEN = "unseen_category_share"
 DUPLICATES = "duplicate_share"
 MAX_NAMED_CATEGORIES = 20
-
-
-def _num(x: float) -> float | None:
-    return None if np.isnan(x) else float(x)
 
 
 @register_family(FAMILY)
@@ -50,7 +47,7 @@ def data_quality(ctx: AuditContext) -> CheckResult:
             if c.column in g.columns:
                 continue  # a column's own missing values make its own groups: V = 1
             v = Value(
-                value=_num(c.cramers_v),
+                value=finite_or_none(c.cramers_v),
                 reason=None if not np.isnan(c.cramers_v) else Reason.NOT_AVAILABLE,
                 note=c.test_reason or (f"p = {c.p_value:.3g}" if not np.isnan(c.p_value) else None),
             )
@@ -66,8 +63,8 @@ def data_quality(ctx: AuditContext) -> CheckResult:
                     by_group={
                         k: float(c.group_share[i]) for i, k in enumerate(g.keys) if m.group_n[i] > 0
                     },
-                    p_value=_num(c.p_value),
-                    cramers_v=_num(c.cramers_v),
+                    p_value=finite_or_none(c.p_value),
+                    cramers_v=finite_or_none(c.cramers_v),
                     note=" ".join(x for x in (c.test_reason, c.note) if x) or None,
                 )
             )
@@ -114,12 +111,12 @@ def _with_drift(
                 ColumnDrift(
                     column=c.column,
                     kind="numeric",
-                    out_of_range_share=_num(c.share_outside),
-                    below_share=_num(c.share_below),
-                    above_share=_num(c.share_above),
+                    out_of_range_share=finite_or_none(c.share_outside),
+                    below_share=finite_or_none(c.share_below),
+                    above_share=finite_or_none(c.share_above),
                 )
             )
-            value = Value(value=_num(c.share_outside), reason=None, note=c.reason)
+            value = Value(value=finite_or_none(c.share_outside), reason=None, note=c.reason)
             if value.value is not None:
                 out_of_range.append(
                     ItemValue(attribute=None, feature=c.column, value=value, n=c.n_audit)
@@ -133,11 +130,11 @@ def _with_drift(
                 ColumnDrift(
                     column=c.column,
                     kind="categorical",
-                    unseen_share=_num(c.share_unseen),
+                    unseen_share=finite_or_none(c.share_unseen),
                     unseen_examples=examples,
                 )
             )
-            value = Value(value=_num(c.share_unseen), note=c.reason or c.note)
+            value = Value(value=finite_or_none(c.share_unseen), note=c.reason or c.note)
             if value.value is not None:
                 unseen.append(ItemValue(attribute=None, feature=c.column, value=value, n=c.n_audit))
     items[OUT_OF_RANGE], items[UNSEEN] = out_of_range, unseen

@@ -62,6 +62,23 @@ def value_of(v: float, reason: Reason | None, low: float = np.nan, high: float =
     return {"value": v, "ci_low": min(low, v), "ci_high": max(high, v)}
 
 
+def as_value(
+    v: float,
+    reason: Reason | None,
+    low: float = np.nan,
+    high: float = np.nan,
+    why: str | None = None,
+) -> Value:
+    """:func:`value_of` as a :class:`Value`; ``why`` says in words why a NaN is undefined."""
+    value = Value.model_validate(value_of(v, reason, low, high))
+    return value.model_copy(update={"note": why}) if value.value is None and why else value
+
+
+def finite_or_none(x: float) -> float | None:
+    """A float for audit.json: None where it is NaN."""
+    return None if math.isnan(x) else float(x)
+
+
 def percentile_bounds(
     samples: FloatArray | None, confidence: float
 ) -> tuple[FloatArray, FloatArray]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from auditor.checks.disparities import as_value, finite_or_none
 from auditor.checks.registry import ValueCheck, register_family, register_value_checks
 from auditor.checks.training_groups import aligned_training_codes
 from auditor.context import AuditContext
@@ -33,13 +34,8 @@ SHARE_SHIFT = "share_shift"
 RATE_SHIFT = "base_rate_shift"
 
 
-def _value(v: float, low: float = np.nan, high: float = np.nan, why: str | None = None) -> Value:
-    """A Value from floats; NaN is undefined, with ``why`` in words."""
-    if np.isnan(v):
-        return Value(value=None, reason=Reason.NOT_AVAILABLE, note=why)
-    if np.isnan(low) or np.isnan(high):
-        return Value(value=float(v))
-    return Value(value=float(v), ci_low=float(min(low, v)), ci_high=float(max(high, v)))
+def _measured(v: float, low: float = np.nan, high: float = np.nan, why: str | None = None) -> Value:
+    return as_value(v, Reason.NOT_AVAILABLE, low, high, why)
 
 
 def _keyed(shares: dict[str, float], grouping: Grouping) -> dict[str, float]:
@@ -85,13 +81,15 @@ def representation(ctx: AuditContext) -> CheckResult:
                 GroupShare(
                     group=key,
                     n=int(c.n[i]),
-                    observed=_value(c.observed[i], c.observed_low[i], c.observed_high[i]),
+                    observed=_measured(c.observed[i], c.observed_low[i], c.observed_high[i]),
                     expected=float(c.expected[i]),
-                    ratio=_value(c.ratio[i], c.ratio_low[i], c.ratio_high[i], c.ratio_reasons[i]),
+                    ratio=_measured(
+                        c.ratio[i], c.ratio_low[i], c.ratio_high[i], c.ratio_reasons[i]
+                    ),
                 )
                 for i, key in enumerate(c.keys)
             ]
-            tvd = _value(c.tvd, c.tvd_low, c.tvd_high, c.tvd_reason)
+            tvd = _measured(c.tvd, c.tvd_low, c.tvd_high, c.tvd_reason)
             items[RATIO] += [
                 ItemValue(attribute=g.attribute, group=s.group, value=s.ratio, n=s.n)
                 for s in groups
@@ -125,7 +123,9 @@ def representation(ctx: AuditContext) -> CheckResult:
                     attribute=g.attribute,
                     groups=[
                         GroupShare(
-                            group=k, n=int(s.n[i]), observed=_value(s.share[i], s.low[i], s.high[i])
+                            group=k,
+                            n=int(s.n[i]),
+                            observed=_measured(s.share[i], s.low[i], s.high[i]),
                         )
                         for i, k in enumerate(g.keys)
                         if s.n[i] > 0
@@ -170,7 +170,9 @@ def _balance(ctx: AuditContext, g: Grouping, items: dict[str, list[ItemValue]]) 
         )
         rates = [
             BaseRate(
-                group=k, n=int(r.n[i]), rate=_value(r.rate[i], r.low[i], r.high[i], r.reasons[i])
+                group=k,
+                n=int(r.n[i]),
+                rate=_measured(r.rate[i], r.low[i], r.high[i], r.reasons[i]),
             )
             for i, k in enumerate(g.keys)
             if r.n[i] > 0
@@ -195,20 +197,26 @@ def _balance(ctx: AuditContext, g: Grouping, items: dict[str, list[ItemValue]]) 
     for i, key in enumerate(keys):
         if d.train.n[i] == 0 and d.audit.n[i] == 0:
             continue
-        share = _value(d.share_difference[i], d.share_difference_low[i], d.share_difference_high[i])
+        share = _measured(
+            d.share_difference[i], d.share_difference_low[i], d.share_difference_high[i]
+        )
         rate = None
         low, high = d.rate_difference_low, d.rate_difference_high
         if d.rate_difference is not None and low is not None and high is not None:
             why = d.rate_reasons[i] if d.rate_reasons is not None else None
-            rate = _value(d.rate_difference[i], low[i], high[i], why)
+            rate = _measured(d.rate_difference[i], low[i], high[i], why)
         shifts.append(
             GroupShift(
                 group=key,
-                train_share=_float(d.train.share[i]),
-                audit_share=_float(d.audit.share[i]),
+                train_share=finite_or_none(d.train.share[i]),
+                audit_share=finite_or_none(d.audit.share[i]),
                 share_difference=share,
-                train_base_rate=None if d.train_rates is None else _float(d.train_rates.rate[i]),
-                audit_base_rate=None if d.audit_rates is None else _float(d.audit_rates.rate[i]),
+                train_base_rate=None
+                if d.train_rates is None
+                else finite_or_none(d.train_rates.rate[i]),
+                audit_base_rate=None
+                if d.audit_rates is None
+                else finite_or_none(d.audit_rates.rate[i]),
                 base_rate_difference=rate,
             )
         )
@@ -220,13 +228,9 @@ def _balance(ctx: AuditContext, g: Grouping, items: dict[str, list[ItemValue]]) 
         attribute=g.attribute,
         base_rates=rates,
         shift=shifts,
-        shift_p_value=_float(d.p_value),
-        shift_total_variation=_float(d.tvd),
+        shift_p_value=finite_or_none(d.p_value),
+        shift_total_variation=finite_or_none(d.tvd),
     )
-
-
-def _float(x: float) -> float | None:
-    return None if np.isnan(x) else float(x)
 
 
 _DEFINITIONS = (

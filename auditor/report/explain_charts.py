@@ -36,13 +36,13 @@ def num(x: float) -> str:
     return "0.000" if text == "-0.000" else text
 
 
-def _whiskers(value: Value) -> tuple[float, float] | None:
+def whisker_bounds(value: Value) -> tuple[float, float] | None:
     if value.value is None or value.ci_low is None or value.ci_high is None:
         return None
     return max(0.0, value.value - value.ci_low), max(0.0, value.ci_high - value.value)
 
 
-def _interval(value: Value) -> str:
+def interval_text(value: Value) -> str:
     if value.ci_low is None or value.ci_high is None:
         return ""
     return f" (interval {num(value.ci_low)} to {num(value.ci_high)})"
@@ -52,13 +52,13 @@ def _axis_label(text: str) -> str:
     return text.replace("$", r"\$")  # like plain_label, but never shortened
 
 
-def _svg(fig: Any) -> str:
+def svg_data(fig: Any) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None})
     return svg_uri(buffer.getvalue())
 
 
-def _figure(rows: float, per_row: float) -> Any:
+def figure(rows: float, per_row: float) -> Any:
     from matplotlib.figure import Figure
 
     height = min(MAX_HEIGHT_IN, 1.1 + per_row * rows)
@@ -72,12 +72,12 @@ def importance_chart(features: list[tuple[str, Value]], scale: str, total: int) 
         return None
     alt = [f"Bar chart of the mean absolute SHAP value ({scale}) of the top features."]
     with chart_style():
-        fig = _figure(len(drawn), 0.24)
+        fig = figure(len(drawn), 0.24)
         ax = fig.add_subplot()
         for y, (name, value) in enumerate(drawn):
             size = value.value or 0.0
             ax.barh(y, size, height=0.62, color=BLUE)
-            whiskers = _whiskers(value)
+            whiskers = whisker_bounds(value)
             if whiskers is not None:
                 ax.errorbar(
                     size,
@@ -89,14 +89,14 @@ def importance_chart(features: list[tuple[str, Value]], scale: str, total: int) 
                     capsize=2.5,
                 )
             ax.text(1.01, y, num(size), transform=ax.get_yaxis_transform(), va="center")
-            alt.append(f"{name}: {num(size)}{_interval(value)}.")
+            alt.append(f"{name}: {num(size)}{interval_text(value)}.")
         ax.set_yticks(range(len(drawn)), labels=[plain_label(n) for n, _ in drawn])
         ax.set_ylim(len(drawn) - 0.5, -0.5)
         ax.set_xlim(left=0.0)
         ax.set_xlabel(_axis_label(f"Mean |SHAP| ({scale})"))
         ax.grid(axis="x", color="#dddddd", linewidth=0.6)
         ax.set_axisbelow(True)
-        uri = _svg(fig)
+        uri = svg_data(fig)
     caption = (
         "Global importance: the mean absolute SHAP value of each feature over the explained "
         "rows, largest first; whiskers show its interval."
@@ -117,7 +117,7 @@ def group_chart(
     alt = [f"Grouped bar chart of mean absolute SHAP by group for {attribute.attribute}."]
     bar = min(0.8 / len(shown), 0.3)
     with chart_style():
-        fig = _figure(len(features), 0.16 + 0.085 * len(shown))
+        fig = figure(len(features), 0.16 + 0.085 * len(shown))
         ax = fig.add_subplot()
         for k, group in enumerate(shown):
             values = [by_group[group].mean_abs.get(f, Value(value=None)) for f in features]
@@ -151,7 +151,7 @@ def group_chart(
             fontsize=7.5,
             ncols=min(len(shown), 2 if len(shown) == 4 else 3),
         )
-        uri = _svg(fig)
+        uri = svg_data(fig)
     caption = (
         f"Importance by group for {attribute.attribute}: the mean absolute SHAP value of the "
         f"{len(features)} most important features among each group's explained rows."
@@ -170,7 +170,7 @@ def gap_chart(gap: GapAttribution, terms: int, scale: str) -> Chart | None:
         f"{gap.group} and {gap.reference}; right raises {gap.group}'s output, left lowers it."
     ]
     with chart_style():
-        fig = _figure(len(drawn), 0.24)
+        fig = figure(len(drawn), 0.24)
         ax = fig.add_subplot()
         for y, term in enumerate(drawn):
             size = term.difference.value or 0.0
@@ -178,7 +178,7 @@ def gap_chart(gap: GapAttribution, terms: int, scale: str) -> Chart | None:
             ax.barh(
                 y, size, height=0.62, color=colour, hatch=hatch, edgecolor="white", linewidth=0.3
             )
-            whiskers = _whiskers(term.difference)
+            whiskers = whisker_bounds(term.difference)
             if whiskers is not None:
                 ax.errorbar(
                     size,
@@ -190,7 +190,7 @@ def gap_chart(gap: GapAttribution, terms: int, scale: str) -> Chart | None:
                     capsize=2.5,
                 )
             ax.text(1.01, y, num(size), transform=ax.get_yaxis_transform(), va="center")
-            alt.append(f"{term.feature}: {num(size)}{_interval(term.difference)}.")
+            alt.append(f"{term.feature}: {num(size)}{interval_text(term.difference)}.")
         ax.axvline(0.0, color="#333333", linewidth=0.9)
         ax.set_yticks(range(len(drawn)), labels=[plain_label(t.feature) for t in drawn])
         ax.set_ylim(len(drawn) - 0.5, -0.5)
@@ -220,7 +220,7 @@ def gap_chart(gap: GapAttribution, terms: int, scale: str) -> Chart | None:
         )
         ax.grid(axis="x", color="#dddddd", linewidth=0.6)
         ax.set_axisbelow(True)
-        uri = _svg(fig)
+        uri = svg_data(fig)
     caption = (
         f"Gap attribution for {gap.group} against the reference group {gap.reference}: bars "
         "to the right raise the group's mean output relative to the reference, bars to the "

@@ -10,7 +10,15 @@ value drawn.
 from __future__ import annotations
 
 from auditor.report.charts import Chart, chart_style, plain_label
-from auditor.report.explain_charts import BLUE, ORANGE, _figure, _interval, _svg, _whiskers, num
+from auditor.report.explain_charts import (
+    BLUE,
+    ORANGE,
+    figure,
+    interval_text,
+    num,
+    svg_data,
+    whisker_bounds,
+)
 from auditor.results_governance import Representation
 
 MAX_CHART_GROUPS = 20
@@ -29,7 +37,7 @@ def share_chart(rep: Representation) -> Chart | None:
     ]
     bar = 0.36
     with chart_style():
-        fig = _figure(len(drawn), 0.42)
+        fig = figure(len(drawn), 0.42)
         ax = fig.add_subplot()
         for y, g in enumerate(drawn):
             observed = g.observed.value
@@ -37,7 +45,7 @@ def share_chart(rep: Representation) -> Chart | None:
             label = "observed share" if y == 0 else None
             if observed is not None:
                 ax.barh(y - bar / 2, observed, height=bar * 0.95, color=BLUE, label=label)
-                whiskers = _whiskers(g.observed)
+                whiskers = whisker_bounds(g.observed)
                 if whiskers is not None:
                     ax.errorbar(
                         observed,
@@ -74,7 +82,7 @@ def share_chart(rep: Representation) -> Chart | None:
             ratio = g.ratio.value if g.ratio is not None else None
             ratio_text = f", ratio {num(ratio)}" if ratio is not None else ""
             alt.append(
-                f"{g.group}: observed {shown}{_interval(g.observed)}, expected "
+                f"{g.group}: observed {shown}{interval_text(g.observed)}, expected "
                 f"{num(expected)}{ratio_text}."
             )
         ax.set_yticks(range(len(drawn)), labels=[plain_label(g.group) for g in drawn])
@@ -84,7 +92,7 @@ def share_chart(rep: Representation) -> Chart | None:
         ax.grid(axis="x", color="#dddddd", linewidth=0.6)
         ax.set_axisbelow(True)
         fig.legend(loc="outside upper center", frameon=False, fontsize=7.5, ncols=2)
-        uri = _svg(fig)
+        uri = svg_data(fig)
     caption = (
         f"Representation of {rep.attribute}: each group's share of the audited rows (blue, "
         "whiskers: its interval) against its share of the population (orange, hatched). A blue "
