@@ -91,6 +91,11 @@ def _encode_column(series: pd.Series, *, missing_as_group: bool, max_groups: int
     return _Encoded(codes=codes, values=tuple(categories))
 
 
+def group_key(labels: dict[str, str]) -> str:
+    """A group's stable key: 'sex=female', or 'sex=female & age=young' for an intersection."""
+    return " & ".join(f"{column}={value}" for column, value in labels.items())
+
+
 def _pick_reference(
     codes: npt.NDArray[np.int64], n_groups: int, wanted: int | None
 ) -> tuple[int, str]:
@@ -169,7 +174,7 @@ def _intersection(
     codes = np.ravel_multi_index(tuple(encoded[c].codes for c in sensitive), shape).astype(np.int64)
     combos = list(product(*(encoded[c].values for c in sensitive)))
     labels = tuple(dict(zip(sensitive, combo, strict=True)) for combo in combos)
-    keys = tuple(" & ".join(f"{c}={v}" for c, v in lab.items()) for lab in labels)
+    keys = tuple(group_key(lab) for lab in labels)
     wanted = None
     if all(c in references for c in sensitive):
         wanted = int(

@@ -6,23 +6,27 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from auditor.groups import MISSING_LABEL, Grouping
+from auditor.groups import MISSING_LABEL, Grouping, group_key
 from auditor.inputs.labels import label_text
 
 IntArray = npt.NDArray[np.int64]
 
 
 def _row_keys(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
-    """Each row's group key, written as the audit writes keys ('sex=Female & race=White')."""
-    parts = []
-    for column in columns:
-        values = frame[column]
-        text = values.map(label_text, na_action="ignore").astype(object)
-        parts.append(f"{column}=" + text.where(values.notna(), MISSING_LABEL).astype(str))
-    keys = parts[0]
-    for part in parts[1:]:
-        keys = keys + " & " + part
-    return keys.reset_index(drop=True)
+    """Each row's group key, made as the audit makes keys (``group_key``), once per distinct
+    combination of values."""
+    texts = pd.DataFrame(
+        {
+            c: frame[c]
+            .map(label_text, na_action="ignore")
+            .astype(object)
+            .where(frame[c].notna(), MISSING_LABEL)
+            for c in columns
+        }
+    )
+    codes, combos = pd.MultiIndex.from_frame(texts).factorize()
+    keys = np.array([group_key(dict(zip(columns, combo, strict=True))) for combo in combos])
+    return pd.Series(keys[codes], dtype=object)
 
 
 def aligned_training_codes(
