@@ -47,9 +47,7 @@ def privacy(ctx: AuditContext) -> CheckResult:
             matches=c.matches,
             checked=c.checked,
             example=c.example,
-            # A column named like PII whose values never validate (German credit's
-            # "telephone": A191/A192, a yes/no flag) is not personal data in the model.
-            used_as_feature=c.column in features and (c.share is None or c.share > 0),
+            used_as_feature=c.column in features,
             note=c.note,
         )
         for c in sorted(scan_pii(ctx.frame, seed=settings.seed), key=lambda c: c.column)
@@ -73,7 +71,9 @@ def privacy(ctx: AuditContext) -> CheckResult:
         items[PII_FEATURE] = [
             ItemValue(attribute=None, feature=p.column, value=Value(value=1.0, note=p.kind))
             for p in pii
-            if p.used_as_feature
+            # A column named like PII whose values never validate (German credit's
+            # "telephone": A191/A192, a yes/no flag) is not personal data in the model.
+            if p.used_as_feature and (p.share is None or p.share > 0)
         ] or [ItemValue(attribute=None, value=Value(value=0.0, note="no PII column is a feature"))]
     anonymity = _anonymity(ctx, items)
     notes: list[str] = []
