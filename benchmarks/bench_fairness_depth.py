@@ -58,7 +58,7 @@ import pandas as pd
 import sklearn.metrics as skm
 
 from auditor.checks.fairness import group_table
-from auditor.checks.metric_values import ScoreInputs
+from auditor.checks.metric_values import ScoreInputs, score_levels
 from auditor.checks.resampling import affordable_resamples, bootstrap_samples
 from auditor.context import AuditContext, CheckSettings
 from auditor.groups import encode_groups
@@ -117,8 +117,9 @@ def context(
 def score_inputs(ctx: AuditContext) -> ScoreInputs:
     grouping = ctx.groupings[0]
     assert ctx.scores is not None
+    levels = score_levels(ctx.scores)  # as the fairness family does, once per audit
     return ScoreInputs.build(
-        grouping.codes, grouping.n_groups, ctx.y_true, ctx.scores, ctx.weights, None, None
+        grouping.codes, grouping.n_groups, ctx.y_true, ctx.scores, ctx.weights, None, None, levels
     )
 
 

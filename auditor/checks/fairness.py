@@ -21,6 +21,7 @@ from auditor.checks.metric_values import (
     confusion_proportions,
     confusion_values,
     regression_values,
+    score_levels,
 )
 from auditor.checks.registry import GROUP_MEASURES, CheckSpec, register_check, register_family
 from auditor.checks.resampling import SCHEME, affordable_resamples, bootstrap_samples
@@ -137,7 +138,7 @@ def group_table(
         if scores is not None:
             if scores.probabilities:  # once: the calibration error and the table share it
                 calibration = grouped_calibration(
-                    codes, n_groups, ctx.y_true, scores.scores, ctx.weights
+                    codes, n_groups, ctx.y_true, scores.scores, ctx.weights, levels=scores.levels
                 )
             values.update(scores.values(ctx.weights, calibration))
             parts.update(scores.proportions(ctx.weights))
@@ -222,6 +223,7 @@ def group_table(
 def _score_inputs(ctx: AuditContext) -> list[ScoreInputs | None]:
     if ctx.scores is None or ctx.task != "classification":
         return [None] * len(ctx.groupings)
+    levels = score_levels(ctx.scores)  # once for every grouping
     return [
         ScoreInputs.build(
             g.codes,
@@ -231,6 +233,7 @@ def _score_inputs(ctx: AuditContext) -> list[ScoreInputs | None]:
             ctx.weights,
             ctx.settings.score_threshold,
             ctx.settings.top_k,
+            levels,
         )
         for g in ctx.groupings
     ]

@@ -10,14 +10,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from auditor.checks.metric_catalog import FAVORABLE_RATE
 from auditor.stats.classification import balanced_accuracy, f1_score, treatment_equality
 from auditor.stats.confusion import RATES, RateSpec, rate_parts, ratio
 from auditor.stats.regression import grouped_regression
 from auditor.stats.scores import (
+    RADIX_LEVELS,
     Calibration,
+    ScoreLevels,
     ScoreRanking,
+    calibration_bins,
     grouped_brier,
     grouped_calibration,
     grouped_share_above,
@@ -57,6 +61,23 @@ def confusion_values(cells: FloatArray, positive_outcome: str) -> dict[str, Floa
     return values
 
 
+def score_levels(scores: FloatArray) -> ScoreLevels | None:
+    """The scores' distinct values by hashing, when there are few enough to pay off.
+
+    Rounded or tree-model scores take a few thousand values and the levels make the ranking
+    a radix sort; continuous scores take about one value per row, and hashing them would
+    only add to the comparison sort (a sample of the rows tells which case this is). -0.0
+    and 0.0 are one level, as they are one score.
+    """
+    s = np.asarray(scores, dtype=np.float64) + 0.0
+    sample = s[:: max(1, len(s) // 20_000)]
+    if len(np.unique(sample)) > max(1_000, len(sample) // 2):
+        return None
+    index, uniques = pd.factorize(s, sort=False)
+    levels = ScoreLevels.from_factorized(index, uniques)
+    return levels if len(levels.values) <= RADIX_LEVELS else None
+
+
 def _share(parts: Parts) -> FloatArray:
     return ratio(*parts)
 
@@ -79,6 +100,7 @@ class ScoreInputs:
     median: float
     threshold: float | None
     top_k: BoolArray | None
+    levels: ScoreLevels | None = None
 
     @classmethod
     def build(
@@ -90,17 +112,21 @@ class ScoreInputs:
         weights: FloatArray | None,
         threshold: float | None,
         top_k: int | None,
+        levels: ScoreLevels | None = None,
     ) -> ScoreInputs:
+        """Sort the scores by group (``levels``: from :func:`score_levels`, shared by every
+        grouping of the audit, when the caller has them)."""
         return cls(
             codes=codes,
             n_groups=n_groups,
             y_true=y_true,
             scores=scores,
-            ranking=ScoreRanking(codes, n_groups, y_true, scores),
+            ranking=ScoreRanking(codes, n_groups, y_true, scores, levels),
             probabilities=scores_are_probabilities(scores),
-            median=weighted_median(scores, weights),
+            median=weighted_median(scores, weights) if levels is None else levels.median(weights),
             threshold=threshold,
             top_k=None if top_k is None else top_k_mask(scores, top_k),
+            levels=levels,
         )
 
     def proportions(self, weights: FloatArray | None) -> dict[str, Parts]:
@@ -142,7 +168,13 @@ class ScoreInputs:
             )
             if calibration is None:
                 calibration = grouped_calibration(
-                    self.codes, self.n_groups, self.y_true, self.scores, weights
+                    self.codes,
+                    self.n_groups,
+                    self.y_true,
+                    self.scores,
+                    weights,
+                    N_BINS,
+                    self.levels,
                 )
             values["expected_calibration_error"] = calibration.ece
         values.update({name: _share(p) for name, p in self.proportions(weights).items()})
@@ -198,8 +230,7 @@ class ScoreSums:
         bin_slots = None
         if inputs.probabilities:
             columns["brier_score"] = (s - y) ** 2
-            edges = np.linspace(0.0, 1.0, N_BINS + 1)
-            bin_slots = strata * N_BINS + np.searchsorted(edges[1:-1], s)
+            bin_slots = strata * N_BINS + calibration_bins(s, N_BINS, inputs.levels)
         terms = np.stack(list(columns.values()), axis=1)
         return cls(strata, n_strata, terms, tuple(columns), bin_slots, y, s)
 

@@ -12,8 +12,65 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from auditor.stats.confusion import BoolArray, FloatArray, IntArray, ratio
+
+RADIX_LEVELS = 1 << 16  # numpy's stable argsort is a radix sort on 16-bit keys
+
+
+@dataclass(frozen=True)
+class ScoreLevels:
+    """The distinct scores, ascending, and each row's level: ``values[index] == scores``.
+
+    Found once per audit by hashing (pandas' factorize, in the caller's layer), so that
+    sorting rows by score, the median and the calibration bins work on the few distinct
+    values plus a gather instead of a comparison sort of every row.
+    """
+
+    values: FloatArray  # (L,) distinct scores, ascending
+    index: IntArray  # (n,) level of each row
+
+    @classmethod
+    def from_factorized(cls, index: IntArray, uniques: FloatArray) -> ScoreLevels:
+        """From a factorisation: ``uniques[index] == scores`` with uniques in any order."""
+        order = np.argsort(uniques)
+        rank = np.empty(len(uniques), dtype=np.intp)
+        rank[order] = np.arange(len(uniques))
+        return cls(np.asarray(uniques, dtype=np.float64)[order], rank[np.asarray(index)])
+
+    @classmethod
+    def from_scores(cls, scores: FloatArray) -> ScoreLevels:
+        """By sorting (no hashing): for callers that have no factorisation."""
+        values, index = np.unique(np.asarray(scores, dtype=np.float64), return_inverse=True)
+        return cls(values, index.astype(np.intp))
+
+    def level_weights(self, weights: FloatArray | None = None) -> FloatArray:
+        """Total weight (count when unweighted) of the rows at each level."""
+        return np.bincount(self.index, weights=weights, minlength=len(self.values)).astype(
+            np.float64
+        )
+
+    def median(self, weights: FloatArray | None = None) -> float:
+        """``weighted_median`` of the rows' scores, from the levels' total weights."""
+        return weighted_median(self.values, self.level_weights(weights))
+
+
+def _radix_order(keys: list[npt.NDArray[np.unsignedinteger]]) -> IntArray:
+    """Rows ordered by several keys, the least significant first (an LSD radix sort)."""
+    order = np.argsort(keys[0], kind="stable")
+    for key in keys[1:]:
+        order = order[np.argsort(key[order], kind="stable")]
+    return order
+
+
+def _descending_level_keys(levels: ScoreLevels) -> list[npt.NDArray[np.unsignedinteger]]:
+    """The descending level as 16-bit digits, least significant first."""
+    descending = (len(levels.values) - 1) - levels.index
+    if len(levels.values) <= RADIX_LEVELS:
+        return [descending.astype(np.uint16)]
+    high = descending >> 16
+    return [(descending & 0xFFFF).astype(np.uint16), high.astype(np.min_scalar_type(high.max()))]
 
 
 class ScoreRanking:
@@ -29,10 +86,19 @@ class ScoreRanking:
         True where the row's actual label is the positive label.
     scores : float array, shape (n,)
         Finite scores; higher means more likely positive.
+    levels : ScoreLevels, optional
+        The scores' distinct values and each row's level. With them the rows are ordered by
+        a radix sort of (group, level) instead of a comparison sort of the scores: the same
+        tie blocks, several times faster when the scores take few distinct values.
     """
 
     def __init__(
-        self, codes: IntArray, n_groups: int, y_true: BoolArray, scores: FloatArray
+        self,
+        codes: IntArray,
+        n_groups: int,
+        y_true: BoolArray,
+        scores: FloatArray,
+        levels: ScoreLevels | None = None,
     ) -> None:
         codes = np.asarray(codes)
         scores = np.asarray(scores, dtype=np.float64)
@@ -42,13 +108,18 @@ class ScoreRanking:
             raise ValueError("scores must be finite")
         if codes.size and (codes.min() < 0 or codes.max() >= n_groups):
             raise ValueError(f"group codes must lie in [0, {n_groups})")
+        if levels is not None and len(levels.index) != len(scores):
+            raise ValueError("levels must have one entry per row")
         self.n_groups = n_groups
         # Descending score within group, as sklearn walks the thresholds. Two sorts beat
         # lexsort: the first need not be stable (tied scores form one block whatever their
         # order), the second is, and on codes narrowed to 8 or 16 bits it is a radix sort.
-        by_score = np.argsort(-scores)
         narrow = codes.astype(np.min_scalar_type(max(n_groups - 1, 0)))
-        order = by_score[np.argsort(narrow[by_score], kind="stable")]
+        if levels is None:
+            by_score = np.argsort(-scores)
+            order = by_score[np.argsort(narrow[by_score], kind="stable")]
+        else:
+            order = _radix_order([*_descending_level_keys(levels), narrow])
         sorted_codes = codes[order]
         sorted_scores = scores[order]
         starts = np.ones(len(scores), dtype=bool)
@@ -185,6 +256,7 @@ def grouped_calibration(
     scores: FloatArray,
     weights: FloatArray | None = None,
     n_bins: int = 10,
+    levels: ScoreLevels | None = None,
 ) -> Calibration:
     """Reliability table and expected calibration error (ECE) per group.
 
@@ -201,14 +273,16 @@ def grouped_calibration(
         ``scores_are_probabilities``).
     n_bins : int
         Number of bins.
+    levels : ScoreLevels, optional
+        The scores' levels: each distinct score is binned once instead of each row.
     """
     scores = np.asarray(scores, dtype=np.float64)
     if not scores_are_probabilities(scores):
         raise ValueError("calibration needs scores that are probabilities in [0, 1]")
     if n_bins < 1:
         raise ValueError(f"n_bins must be at least 1, got {n_bins}")
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    slots = np.asarray(codes) * n_bins + np.searchsorted(edges[1:-1], scores)
+    edges = calibration_edges(n_bins)
+    slots = np.asarray(codes) * n_bins + calibration_bins(scores, n_bins, levels)
     size = n_groups * n_bins
     y = np.asarray(y_true, dtype=np.float64)
     w = np.ones_like(scores) if weights is None else np.asarray(weights, dtype=np.float64)
@@ -229,6 +303,25 @@ def grouped_calibration(
         fraction_positive=ratio(pos_sum, weight),
         ece=ratio(gap, weight.sum(axis=1)),
     )
+
+
+def calibration_edges(n_bins: int) -> FloatArray:
+    """The uniform bin edges on [0, 1] of ``calibration_curve(strategy='uniform')``."""
+    return np.linspace(0.0, 1.0, n_bins + 1)
+
+
+def calibration_bins(
+    scores: FloatArray, n_bins: int, levels: ScoreLevels | None = None
+) -> IntArray:
+    """Calibration bin of each row: (e_b, e_b+1], the first bin also holding 0.
+
+    With ``levels`` the distinct scores are binned and the bins gathered per row: a binary
+    search of every row costs more than the whole rest of the reliability table.
+    """
+    inner = calibration_edges(n_bins)[1:-1]
+    if levels is None:
+        return np.searchsorted(inner, scores).astype(np.intp)
+    return np.searchsorted(inner, levels.values).astype(np.intp)[levels.index]
 
 
 def scores_are_probabilities(scores: FloatArray) -> bool:

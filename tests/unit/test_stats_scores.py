@@ -12,8 +12,11 @@ import pytest
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
+from auditor.checks.metric_values import score_levels
 from auditor.stats.scores import (
+    ScoreLevels,
     ScoreRanking,
+    calibration_bins,
     grouped_brier,
     grouped_calibration,
     grouped_share_above,
@@ -308,3 +311,82 @@ def test_roc_auc_timing_on_a_million_rows(capsys: pytest.CaptureFixture[str]) ->
             f"weighted roc_auc {per_call * 1e3:.1f} ms per call"
         )
     assert np.isfinite(auc).all()
+
+
+# --- score levels: the radix-sorted path gives the same numbers as the comparison sort ------
+
+
+def test_ranking_with_levels_matches_sklearn(data: Data) -> None:
+    levels = score_levels(data.s)
+    assert levels is not None  # two-decimal and logistic-of-integers scores: few levels
+    ranking = ScoreRanking(data.codes, data.n_groups, data.y, data.s, levels)
+    expected_auc = per_group(data, roc_auc_score, True)
+    np.testing.assert_allclose(ranking.roc_auc(data.w), expected_auc, rtol=0, atol=TOL)
+    expected_ap = per_group(data, average_precision_score, False)
+    np.testing.assert_allclose(ranking.average_precision(data.w), expected_ap, rtol=0, atol=TOL)
+
+
+def test_two_digit_radix_path_for_many_levels() -> None:
+    """More than 65,536 distinct scores: the level is sorted as two 16-bit digits."""
+    rng = np.random.default_rng(11)
+    n = 150_000
+    s = np.round(rng.random(n), 6)  # ~100k distinct values, with ties
+    codes = rng.integers(0, 4, size=n)
+    y = rng.random(n) < s
+    levels = ScoreLevels.from_scores(s)
+    assert len(levels.values) > 65_536
+    with_levels = ScoreRanking(codes, 4, y, s, levels)
+    plain = ScoreRanking(codes, 4, y, s)
+    np.testing.assert_array_equal(with_levels.roc_auc(), plain.roc_auc())
+    np.testing.assert_array_equal(with_levels.average_precision(), plain.average_precision())
+    data = Data(codes, 4, y, s, None)
+    np.testing.assert_allclose(
+        with_levels.roc_auc(), per_group(data, roc_auc_score, True), atol=TOL
+    )
+
+
+def test_score_levels_by_hashing_equal_levels_by_sorting() -> None:
+    s = np.array([0.3, -0.0, 0.1, 0.3, 0.0, 1.0, 0.1, 0.7])
+    hashed = score_levels(s)
+    assert hashed is not None
+    by_sorting = ScoreLevels.from_scores(s + 0.0)
+    np.testing.assert_array_equal(hashed.values, by_sorting.values)
+    np.testing.assert_array_equal(hashed.index, by_sorting.index)
+    np.testing.assert_array_equal(hashed.values[hashed.index], s)  # -0.0 == 0.0: one level
+    assert len(hashed.values) == 5
+
+
+def test_continuous_scores_skip_the_levels() -> None:
+    s = np.random.default_rng(2).random(100_000)
+    assert score_levels(s) is None
+
+
+def test_median_from_levels_equals_numpy_and_weighted_median(data: Data) -> None:
+    levels = ScoreLevels.from_scores(data.s)
+    assert levels.median() == np.median(data.s)
+    assert levels.median(data.w) == weighted_median(data.s, data.w)
+    odd = data.s[:-1] if data.s.size % 2 == 0 else data.s
+    assert ScoreLevels.from_scores(odd).median() == np.median(odd)
+
+
+def test_calibration_bins_from_levels_equal_a_search_of_every_row() -> None:
+    """Edge values (0, 0.1, 0.3 whose linspace edge is 0.30000000000000004, 1.0) included."""
+    edges = np.linspace(0.0, 1.0, 11)
+    s = np.concatenate(
+        [edges, np.nextafter(edges, 2.0), np.nextafter(edges, -1.0), [0.3, 0.7, 0.55]]
+    )
+    s = np.clip(s, 0.0, 1.0)
+    expected = np.searchsorted(edges[1:-1], s)
+    np.testing.assert_array_equal(calibration_bins(s, 10), expected)
+    np.testing.assert_array_equal(calibration_bins(s, 10, ScoreLevels.from_scores(s)), expected)
+
+
+def test_calibration_with_levels_is_the_same_table(data: Data) -> None:
+    if not scores_are_probabilities(data.s):
+        pytest.skip("calibration needs probabilities")
+    levels = ScoreLevels.from_scores(data.s)
+    plain = grouped_calibration(data.codes, data.n_groups, data.y, data.s, data.w)
+    fast = grouped_calibration(data.codes, data.n_groups, data.y, data.s, data.w, levels=levels)
+    np.testing.assert_array_equal(plain.weight, fast.weight)
+    np.testing.assert_array_equal(plain.rows, fast.rows)
+    np.testing.assert_array_equal(plain.ece, fast.ece)
