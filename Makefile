@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_OUT := reports/demo
 
-.PHONY: install demo test lint unit format lock sample-model clean schema docs bench
+.PHONY: install demo test lint unit format lock sample-model clean schema docs bench serve
 
 $(STAMP): requirements.lock pyproject.toml scripts/ensure-system-deps.sh
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "auditor needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -33,9 +33,13 @@ demo: install
 	elif [ $$rc -ne 0 ]; then exit $$rc; \
 	else echo "make demo: the sample model passes the default policy; reports in $(DEMO_OUT)/"; fi
 
+# The auditing service on the sample data (reports/serve-demo): prints the URL and a token.
+serve: install
+	$(BIN)/python scripts/serve_demo.py
+
 lint: install
-	$(BIN)/ruff check auditor tests sample_models benchmarks
-	$(BIN)/ruff format --check auditor tests sample_models benchmarks
+	$(BIN)/ruff check auditor tests sample_models benchmarks scripts
+	$(BIN)/ruff format --check auditor tests sample_models benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -45,8 +49,8 @@ unit: install
 test: lint unit
 
 format: install
-	$(BIN)/ruff format auditor tests sample_models benchmarks
-	$(BIN)/ruff check --fix auditor tests sample_models benchmarks
+	$(BIN)/ruff format auditor tests sample_models benchmarks scripts
+	$(BIN)/ruff check --fix auditor tests sample_models benchmarks scripts
 
 sample-model: install
 	$(BIN)/python sample_models/train_german_credit.py

@@ -3,6 +3,8 @@
 # the venv needs ensurepip. Install what is missing from Debian's packages when we may (root, apt-get); otherwise say what to do.
 # The tests also open the HTML report in headless Chromium (/usr/bin/chromium, driven by Playwright);
 # it is installed the same way when we may, but without it only those tests skip, so it is never fatal.
+# The service tests run on SQLite and on a PostgreSQL server they start themselves from Debian's
+# postgresql package (installed the same way; in CI its absence fails those tests).
 set -euo pipefail
 have_lib() { "${PYTHON:-python3}" -c "import ctypes.util, sys; sys.exit(0 if ctypes.util.find_library('$1') else 1)"; }
 need=()
@@ -14,9 +16,10 @@ have_lib harfbuzz-subset || need+=(libharfbuzz-subset0)
 "${PYTHON:-python3}" -c "import ensurepip" >/dev/null 2>&1 || need+=("python3-venv")
 optional=()
 [ -x /usr/bin/chromium ] || optional+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || optional+=(postgresql)
 can_install() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
 if [ ${#optional[@]} -gt 0 ] && ! can_install; then
-  echo "note: ${optional[*]} is missing, so the headless-browser tests of the HTML report will skip (sudo apt-get install ${optional[*]})" >&2
+  echo "note: ${optional[*]} is missing, so the headless-browser tests (chromium) or the PostgreSQL service tests will skip (sudo apt-get install ${optional[*]})" >&2
   optional=()
 fi
 [ ${#optional[@]} -eq 0 ] || need+=("${optional[@]}")

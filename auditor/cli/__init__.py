@@ -14,6 +14,7 @@ from auditor.cli.audit_command import audit
 from auditor.cli.common import REPORT_FORMATS, exits_cleanly
 from auditor.cli.documents import diff, render
 from auditor.cli.project import init, policy
+from auditor.cli.service_commands import serve, token
 
 __all__ = ["REPORT_FORMATS", "main"]
 
@@ -40,5 +41,5 @@ def main(ctx: click.Context) -> None:
         ctx.meta["auditor.config"] = config.path
 
 
-for _command in (audit, render, diff, init, policy):
+for _command in (audit, render, diff, init, policy, serve, token):
     main.add_command(_command)

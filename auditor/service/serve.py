@@ -1,0 +1,158 @@
+"""``auditor serve``: the API, the pages and N worker processes, started and stopped together.
+
+The API runs in this process on uvicorn; each worker is a ``python -m auditor.service.worker``
+child that reads the same settings from ``AUDITOR_*`` variables. A worker that dies (killed,
+out of memory) is started again; its job is not lost, since its lease expires and another
+worker requeues it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from auditor.errors import UsageError
+from auditor.service import migrate
+from auditor.service.database import make_engine, session_factory, transaction
+from auditor.service.processes import die_with_parent
+from auditor.service.settings import ServiceSettings
+from auditor.service.tokens import has_active_tokens
+
+RESTART_PAUSE_SECONDS = 2.0
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and 'localhost'; a name we cannot resolve here is not."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def prepare_database(settings: ServiceSettings) -> None:
+    """Migrate (or check the schema with --no-migrate) and refuse an open non-loopback bind."""
+    if settings.migrate:
+        migrate.upgrade(settings.url)
+    engine = make_engine(settings.url)
+    try:
+        if not settings.migrate and not migrate.is_current(engine):
+            raise UsageError(
+                "the database schema is behind this auditor; run `auditor serve` without "
+                "--no-migrate once to upgrade it."
+            )
+        with transaction(session_factory(engine)) as session:
+            tokens = has_active_tokens(session)
+    finally:
+        engine.dispose()
+    if not is_loopback(settings.host) and not tokens:
+        raise UsageError(
+            f"refusing to listen on {settings.host}, which other machines can reach, while the "
+            "database has no token: create one first with "
+            "`auditor token create --scope admin` (same --data-dir/--database-url)."
+        )
+
+
+def worker_environment(settings: ServiceSettings) -> dict[str, str]:
+    """This process's environment plus every setting as an AUDITOR_* variable."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump(mode="json").items():
+        if value is None:
+            continue
+        env[f"AUDITOR_{name.upper()}"] = (
+            json.dumps(value) if isinstance(value, list | dict) else str(value)
+        )
+    env["AUDITOR_DATABASE_URL"] = settings.url
+    env["AUDITOR_DATA_DIR"] = str(settings.data_dir.resolve())
+    return env
+
+
+class WorkerPool:
+    """N worker processes, restarted when one dies, stopped with SIGTERM then SIGKILL."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.env = worker_environment(settings)
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.stopping = threading.Event()
+        self.monitor = threading.Thread(target=self._watch, name="worker-pool", daemon=True)
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "auditor.service.worker"],
+            env=self.env,
+            preexec_fn=die_with_parent,  # a SIGKILLed `auditor serve` leaves no worker behind
+        )
+
+    def start(self) -> None:
+        self.processes = [self._spawn() for _ in range(self.settings.workers)]
+        self.monitor.start()
+
+    def _watch(self) -> None:
+        while not self.stopping.wait(RESTART_PAUSE_SECONDS):
+            for i, process in enumerate(self.processes):
+                if process.poll() is not None and not self.stopping.is_set():
+                    print(
+                        f"auditor serve: worker {process.pid} exited ({process.returncode}); "
+                        "starting another",
+                        file=sys.stderr,
+                    )
+                    self.processes[i] = self._spawn()
+
+    def stop(self, grace: float = 15.0) -> None:
+        """SIGTERM every worker (each kills its audit and puts the job back), then SIGKILL."""
+        self.stopping.set()
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in self.processes:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextmanager
+def running_workers(settings: ServiceSettings) -> Iterator[WorkerPool]:
+    pool = WorkerPool(settings)
+    pool.start()
+    try:
+        yield pool
+    finally:
+        pool.stop()
+
+
+def serve(settings: ServiceSettings, *, fd: int | None = None) -> None:
+    """Run until SIGINT/SIGTERM: migrations, the workers, then uvicorn in this process.
+
+    ``fd``: listen on this already bound socket instead of host:port (a supervisor's, or a
+    test's: no race for a free port).
+    """
+    import uvicorn
+
+    from auditor.service.app import create_app
+
+    prepare_database(settings)
+    app = create_app(settings.model_copy(update={"migrate": False}))
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        fd=fd,
+        proxy_headers=False,
+        server_header=False,
+        log_level="info",
+    )
+    with running_workers(settings):
+        uvicorn.Server(config).run()
