@@ -73,6 +73,7 @@ bench: install
 	$(BIN)/python -m benchmarks.bench_fairness_depth --rows 1000000 --resamples 1000
 	$(BIN)/python -m benchmarks.bench_explain --rows 1000000 --explain-rows 10000
 	$(BIN)/python -m benchmarks.bench_pdf --repeat 3
+	$(BIN)/python -m benchmarks.bench_service --audits 10000 --runs 5
 
 # Regenerate the committed JSON Schema of audit.json from auditor/results.py.
 schema: install

@@ -9,16 +9,15 @@ has a trend and a regression to show), prints where to look, and runs until Ctrl
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pandas as pd
+
+from auditor.service.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "reports" / "serve-demo"
@@ -72,34 +71,14 @@ def submit(base: str, token: str, files: dict, form: dict) -> str:
 def main() -> int:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     token = make_token()
-    port = int(os.environ.get("PORT", "8000"))
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(128)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "auditor.cli",
-            "serve",
-            "--fd",
-            str(sock.fileno()),
-            "--data-dir",
-            str(DATA_DIR),
-            "--workers",
-            "2",
-        ],
-        pass_fds=[sock.fileno()],
-    )
-    sock.close()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
+    server = LiveServer(
+        DATA_DIR,
+        f"sqlite:///{DATA_DIR / 'auditor.db'}",
+        workers=2,
+        port=int(os.environ.get("PORT", "8000")),
+        log_to_file=False,
+    ).start()
+    base = server.base_url
     common = {"target": "credit", "pos_label": "1", "sensitive": ["sex", "age_group"]}
     model = SAMPLE / "german_credit_model.skops"
     submit(
@@ -142,11 +121,12 @@ def main() -> int:
         "Press Ctrl-C to stop.\n",
         flush=True,
     )
+    assert server.process is not None
     try:
-        return server.wait()
+        return server.process.wait()
     except KeyboardInterrupt:
-        server.send_signal(signal.SIGTERM)
-        return server.wait()
+        server.stop()
+        return 0
 
 
 if __name__ == "__main__":

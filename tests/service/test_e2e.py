@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 
 from auditor.results import AuditRecord
+from auditor.service.live_server import LiveServer
 from auditor.service.settings import ServiceSettings
 from tests.service.conftest import bearer
-from tests.service.live import LiveServer
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_models" / "data" / "german_credit_audit.csv"
 FINISHED = {"succeeded", "failed", "canceled"}

@@ -1,4 +1,4 @@
-"""A real `auditor serve` on 127.0.0.1, for end-to-end tests through sockets.
+"""A real `auditor serve` on 127.0.0.1: for end-to-end tests, benchmarks and `make serve`.
 
 The socket is bound here (port 0) and handed to the server with ``--fd``, so there is no race
 for a free port; start-up polls /healthz to a deadline while checking that the process lives.
@@ -28,6 +28,7 @@ class LiveServer:
     database_url: str
     workers: int = 2
     extra_env: dict[str, str] = field(default_factory=dict)
+    log_to_file: bool = True
     process: subprocess.Popen[bytes] | None = None
     port: int = 0
     log: Path | None = None
@@ -47,14 +48,14 @@ class LiveServer:
         argv += ["--workers", str(self.workers), "--data-dir", str(self.data_dir)]
         argv += ["--database-url", self.database_url]
         env = {**os.environ, "AUDITOR_POLL_SECONDS": "0.2", **self.extra_env}
-        self.log = self.data_dir.parent / f"serve-{self.port}.log"
-        with self.log.open("ab") as log:
+        self.log = self.data_dir.parent / f"serve-{self.port}.log" if self.log_to_file else None
+        with open(self.log or os.devnull, "ab") as log:
             self.process = subprocess.Popen(
                 argv,
                 pass_fds=[sock.fileno()],
                 env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                stdout=log if self.log_to_file else None,
+                stderr=subprocess.STDOUT if self.log_to_file else None,
                 start_new_session=True,
             )
         sock.close()  # the server holds its own copy
