@@ -19,6 +19,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import make_url
+from sqlalchemy.exc import OperationalError
+
 from auditor.errors import UsageError
 from auditor.service import migrate
 from auditor.service.database import make_engine, session_factory, transaction
@@ -41,10 +44,11 @@ def is_loopback(host: str) -> bool:
 
 def prepare_database(settings: ServiceSettings) -> None:
     """Migrate (or check the schema with --no-migrate) and refuse an open non-loopback bind."""
-    if settings.migrate:
-        migrate.upgrade(settings.url)
+    settings.audits_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.url)
     try:
+        if settings.migrate:
+            migrate.upgrade(settings.url)
         if not settings.migrate and not migrate.is_current(engine):
             raise UsageError(
                 "the database schema is behind this auditor; run `auditor serve` without "
@@ -52,6 +56,11 @@ def prepare_database(settings: ServiceSettings) -> None:
             )
         with transaction(session_factory(engine)) as session:
             tokens = has_active_tokens(session)
+    except OperationalError as exc:
+        shown = make_url(settings.url).render_as_string(hide_password=True)
+        raise UsageError(
+            f"cannot use the database {shown}: {exc.orig}. Check --database-url (or --data-dir)."
+        ) from exc
     finally:
         engine.dispose()
     if not is_loopback(settings.host) and not tokens:
