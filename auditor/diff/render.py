@@ -1,6 +1,8 @@
 """Format an :class:`~auditor.diff.compare.AuditDiff` as terminal text or pull-request Markdown.
 
 Pure formatting: every number and list comes from :func:`~auditor.diff.compare.compare_audits`.
+The small formatters (``format_number``, ``describe_where``...) are public so that other views
+of a diff (the service's pages) use the same words.
 Group names, attribute names and rule ids come from the user's data and policy, so they are
 treated as hostile: control characters are made visible in text, and Markdown metacharacters
 and ``< > &`` are escaped in Markdown (GitHub renders raw HTML in comments).
@@ -32,34 +34,39 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def _number(value: float | None) -> str:
+def format_number(value: float | None) -> str:
+    """A value with three decimals, or 'undefined'."""
     return "undefined" if value is None else f"{value:.3f}"
 
 
-def _change(metric: MetricChange) -> str:
+def format_change(metric: MetricChange) -> str:
+    """A signed change ('+0.012'), or whether the value became (un)defined."""
     if metric.change is None:
         return "became undefined" if metric.new is None else "became defined"
     return f"{metric.change:+.3f}"
 
 
-def _verdict(verdict: str | None) -> str:
+def format_verdict(verdict: str | None) -> str:
+    """A finding's verdict, or '(absent)' when the finding is not in that audit."""
     return "(absent)" if verdict is None else verdict
 
 
-def _values(change: FindingChange, arrow: str) -> str:
+def finding_values(change: FindingChange, arrow: str) -> str:
     """Base and new value of a finding; a side where the finding is absent shows '–'."""
-    base = "–" if change.base_verdict is None else _number(change.base_value)
-    new = "–" if change.new_verdict is None else _number(change.new_value)
+    base = "–" if change.base_verdict is None else format_number(change.base_value)
+    new = "–" if change.new_verdict is None else format_number(change.new_value)
     return f"{base} {arrow} {new}"
 
 
-def _where(attribute: str | None, group: str | None) -> str:
+def describe_where(attribute: str | None, group: str | None) -> str:
+    """The group a value is about: the group, the attribute's groups, or 'all rows'."""
     if attribute is None and group is None:
         return "all rows"
     return group or f"{attribute} (all groups)"
 
 
-def _metric_name(metric: MetricChange) -> str:
+def metric_label(metric: MetricChange) -> str:
+    """'check.metric (measure)', the name of a moved value."""
     return f"{metric.check}.{metric.metric} ({metric.measure})"
 
 
@@ -82,10 +89,11 @@ def render_diff_text(diff: AuditDiff) -> str:
         lines.extend(["", f"{title} ({len(changes)}):"])
         for c in changes:
             flag = "  BLOCKING" if c.blocking and title.startswith("New") else ""
+            where = _plain(describe_where(c.attribute, c.group))
             lines.append(
-                f"  [{c.severity}] {_plain(c.rule_id)}  {_plain(_where(c.attribute, c.group))}: "
-                f"{_verdict(c.base_verdict)} -> {_verdict(c.new_verdict)}, {c.measure} "
-                f"{_values(c, '->')} "
+                f"  [{c.severity}] {_plain(c.rule_id)}  {where}: "
+                f"{format_verdict(c.base_verdict)} -> {format_verdict(c.new_verdict)}, {c.measure} "
+                f"{finding_values(c, '->')} "
                 f"(limit {_plain(c.threshold_text)}){flag}"
             )
 
@@ -98,8 +106,8 @@ def render_diff_text(diff: AuditDiff) -> str:
         )
         for m in diff.moved_metrics[:MAX_METRICS]:
             lines.append(
-                f"  {_plain(_metric_name(m))}  {_plain(_where(m.attribute, m.group))}: "
-                f"{_number(m.base)} -> {_number(m.new)} ({_change(m)})"
+                f"  {_plain(metric_label(m))}  {_plain(describe_where(m.attribute, m.group))}: "
+                f"{format_number(m.base)} -> {format_number(m.new)} ({format_change(m)})"
             )
         if len(diff.moved_metrics) > MAX_METRICS:
             lines.append(f"  … and {len(diff.moved_metrics) - MAX_METRICS} more")
@@ -128,10 +136,10 @@ def _finding_rows(changes: Sequence[FindingChange], blocking: bool) -> list[list
         row = [
             md_escape(c.rule_id),
             c.severity,
-            md_escape(_where(c.attribute, c.group)),
-            f"{_verdict(c.base_verdict)} → {_verdict(c.new_verdict)}",
+            md_escape(describe_where(c.attribute, c.group)),
+            f"{format_verdict(c.base_verdict)} → {format_verdict(c.new_verdict)}",
             md_escape(c.measure),
-            _values(c, "→"),
+            finding_values(c, "→"),
             md_escape(c.threshold_text),
         ]
         rows.append([*row, "yes" if c.blocking else "no"] if blocking else row)
@@ -161,11 +169,11 @@ def render_diff_markdown(diff: AuditDiff) -> str:
         )
         rows = [
             [
-                md_escape(_metric_name(m)),
-                md_escape(_where(m.attribute, m.group)),
-                _number(m.base),
-                _number(m.new),
-                _change(m),
+                md_escape(metric_label(m)),
+                md_escape(describe_where(m.attribute, m.group)),
+                format_number(m.base),
+                format_number(m.new),
+                format_change(m),
             ]
             for m in diff.moved_metrics[:MAX_METRICS]
         ]

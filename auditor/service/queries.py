@@ -83,7 +83,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
             raise ValueError(text)
         return as_utc(datetime.fromisoformat(stamp)), audit_id
     except (ValueError, UnicodeError, binascii.Error):
-        raise Problem(400, _BAD_CURSOR, errors=[{"loc": ["query", "cursor"], "msg": "invalid"}])
+        problem = Problem(400, _BAD_CURSOR, errors=[{"loc": ["query", "cursor"], "msg": "invalid"}])
+        raise problem from None
 
 
 def _check_choice(name: str, value: str | None, choices: tuple[str, ...]) -> None:

@@ -30,6 +30,7 @@ class ServiceSettings(BaseSettings):
     max_unpacked_bytes: int = 4096 * MIB
     max_zip_entries: int = 10_000
     max_zip_ratio: float = 200.0
+    max_data_rows: int = Field(default=100_000_000, ge=1, description="Rows of a Parquet upload")
     # Jobs
     lease_seconds: float = 60.0
     heartbeat_seconds: float = 10.0

@@ -149,7 +149,8 @@ def test_explain_benchmark_prints_its_tables_and_the_explainers_agree() -> None:
         rows = re.findall(rf"^.{{34}} {re.escape(explainer)}{timing}", out, re.M)
         assert len(rows) == count, (explainer, out)
         for seconds, _, speed, diff in rows:
-            assert float(seconds) > 0 and float(speed) > 0
+            # 500 rows can take under half a millisecond: 0.000 s printed, the speed still > 0.
+            assert float(seconds) >= 0 and float(speed) > 0
             assert diff == "-" if explainer.startswith("auditor") else float(diff) < 1e-9
     ratios = re.search(
         r"^LightGBM: auditor/shap (\d+\.\d\d)x, auditor/native (\d+\.\d\d)x ", out, re.M
