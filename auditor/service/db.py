@@ -138,7 +138,9 @@ class AuditMetric(Base):
     ci_low: Mapped[float | None] = mapped_column(Float)
     ci_high: Mapped[float | None] = mapped_column(Float)
     n: Mapped[int | None] = mapped_column(Integer)
-    verdict: Mapped[str | None] = mapped_column(String(16))
+    verdict: Mapped[str | None] = mapped_column(
+        String(32), doc="a finding's verdict, e.g. insufficient_data"
+    )
     threshold_min: Mapped[float | None] = mapped_column(Float)
     threshold_max: Mapped[float | None] = mapped_column(Float)
 

@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 from auditor.errors import UsageError
 from auditor.service import migrate
 from auditor.service.database import make_engine, session_factory, transaction
-from auditor.service.processes import die_with_parent
+from auditor.service.processes import die_with_parent_hook
 from auditor.service.settings import ServiceSettings
 from auditor.service.tokens import has_active_tokens
 
@@ -94,12 +94,13 @@ class WorkerPool:
         self.processes: list[subprocess.Popen[bytes]] = []
         self.stopping = threading.Event()
         self.monitor = threading.Thread(target=self._watch, name="worker-pool", daemon=True)
+        self.die_with_us = die_with_parent_hook()
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [sys.executable, "-m", "auditor.service.worker"],
             env=self.env,
-            preexec_fn=die_with_parent,  # a SIGKILLed `auditor serve` leaves no worker behind
+            preexec_fn=self.die_with_us,  # a SIGKILLed `auditor serve` leaves no worker behind
         )
 
     def start(self) -> None:

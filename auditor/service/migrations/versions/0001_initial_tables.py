@@ -110,7 +110,7 @@ def upgrade() -> None:
         sa.Column("ci_low", sa.Float(), nullable=True),
         sa.Column("ci_high", sa.Float(), nullable=True),
         sa.Column("n", sa.Integer(), nullable=True),
-        sa.Column("verdict", sa.String(length=16), nullable=True),
+        sa.Column("verdict", sa.String(length=32), nullable=True),
         sa.Column("threshold_min", sa.Float(), nullable=True),
         sa.Column("threshold_max", sa.Float(), nullable=True),
         sa.ForeignKeyConstraint(["audit_id"], ["audits.id"], ondelete="CASCADE"),
