@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +29,7 @@ class AuditParams(BaseModel):
     pos_label: str | None = None
     reference: list[str] = Field(default_factory=list, description="COL=VALUE items")
     policy: str = "default"
+    task: Literal["classification", "regression"] = "classification"
     seed: int = 0
     data_name: str | None = Field(default=None, description="The client's file name, shown only")
     model_name_uploaded: str | None = None
@@ -55,6 +57,6 @@ def audit_command(params: AuditParams, inputs: Path, out: Path) -> list[str]:
         argv += ["--reference", item]
     if params.metadata_file is not None:
         argv += ["--metadata", str(inputs / params.metadata_file)]
-    argv += ["--policy", params.policy, "--seed", str(params.seed)]
+    argv += ["--policy", params.policy, "--task", params.task, "--seed", str(params.seed)]
     argv += ["--out", str(out), "--format", FORMATS, "--quiet"]
     return argv

@@ -35,13 +35,14 @@ from auditor.service.uploads import ReceivedForm
 
 API_PATH = "/api/v1"
 MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-SINGLE: tuple[str, ...] = ("target", "prediction", "score", "pos_label", "policy")
+SINGLE: tuple[str, ...] = ("target", "prediction", "score", "pos_label", "policy", "task")
 SINGLE += ("model_name", "model_version", "label")
 REPEATED = ("sensitive", "reference")
 MAX_COLUMN = 500
 MAX_TEXT = 200
 MAX_SENSITIVE = 20
 RETRY_AFTER_FULL = "10"
+TASKS = ("classification", "regression")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class SubmitForm:
     model_name: str
     model_version: str | None
     label: str | None
+    task: str = "classification"
 
 
 @dataclass
@@ -115,7 +117,10 @@ def parse_fields(form: ReceivedForm) -> SubmitForm:
         errors.add("model", "send exactly one of a 'model' file or a 'prediction' column")
     references = [r for r in raw.get("reference", []) if r != ""]
     _check_references(references, sensitive, errors)
-    policy = one["policy"] or "default"
+    task = one["task"] or "classification"
+    if task not in TASKS:
+        errors.add("task", f"one of {', '.join(TASKS)}")
+    policy = one["policy"] or ("regression" if task == "regression" else "default")
     if policy not in builtin_policies():
         errors.add(
             "policy",
@@ -138,6 +143,7 @@ def parse_fields(form: ReceivedForm) -> SubmitForm:
         model_name=model_name,
         model_version=_text(one["model_version"], "model_version", MAX_TEXT, errors),
         label=_text(one["label"], "label", MAX_TEXT, errors),
+        task=task,
     )
     if errors.items:
         detail = "; ".join(f"{e['loc'][1]}: {e['msg']}" for e in errors.items[:5])
@@ -231,6 +237,7 @@ def store_files(form: ReceivedForm, parsed: SubmitForm, settings: ServiceSetting
         pos_label=parsed.pos_label,
         reference=parsed.reference,
         policy=parsed.policy,
+        task=parsed.task,
         data_name=data.client_name,
         model_name_uploaded=model.client_name if model is not None else None,
     )

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from auditor.service.database import transaction
 from auditor.service.db import Audit, Model
-from auditor.service.requests import AuditParams
+from auditor.service.requests import AuditParams, audit_command
 from auditor.service.settings import ServiceSettings
 from auditor.service.storage import DATA_NAMES, METADATA_NAME, MODEL_NAMES
 from auditor.service.tokens import digest
@@ -92,6 +92,24 @@ def test_good_submit_queues_one_row_and_stores_server_named_files(
     assert submit(client, tokens["submit"], fields=fields).status_code == 202
     with transaction(client.app.state.sessions) as session:  # type: ignore[attr-defined]
         assert session.scalar(select(func.count()).select_from(Model)) == 1
+
+
+def test_task_picks_the_policy_and_reaches_the_command(
+    client: TestClient, tokens: dict[str, str], migrated: ServiceSettings
+) -> None:
+    regression = {**DECISIONS, "task": "regression", "model_name": "prices"}
+    response = submit(client, tokens["submit"], fields=regression)
+    assert response.status_code == 202, response.text
+    with transaction(client.app.state.sessions) as session:  # type: ignore[attr-defined]
+        audit = session.get(Audit, response.json()["id"])
+        assert audit is not None
+        params = AuditParams.model_validate(audit.params)
+        assert audit.policy_name == "regression"  # the task's own default policy
+    argv = audit_command(params, Path("in"), Path("out"))
+    assert argv[argv.index("--task") + 1] == "regression"
+    assert argv[argv.index("--policy") + 1] == "regression"
+    bad = submit(client, tokens["submit"], fields={**DECISIONS, "task": "ranking"})
+    assert problem(bad, 422)["errors"][0]["loc"] == ["body", "task"]
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,12 @@ SUBMIT_BODY: dict[str, Any] = {
                         "default": "default",
                         "description": "A built-in policy (GET /api/v1/policies)",
                     },
+                    "task": {
+                        **_TEXT,
+                        "enum": ["classification", "regression"],
+                        "default": "classification",
+                        "description": "Binary decisions, or predicted numbers (regression)",
+                    },
                     "metadata": {**_FILE, "description": "Model card (YAML)"},
                     "model_name": {
                         **_TEXT,
