@@ -181,3 +181,20 @@ def test_explain_benchmark_prints_its_tables_and_the_explainers_agree() -> None:
         last,
     )
     assert agreement and float(agreement[1]) < 1e-9, last
+
+
+def test_service_benchmark_prints_its_latencies() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_service", "--audits", "300", "--runs", "1"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert re.search(r"^   1 runs: median \d+\.\d\d s .* running `auditor audit` ", out, re.M), out
+    for label, path in (("API ", "/api/v1/audits"), ("page", "/ui/audits")):
+        line = rf"^   {label} {re.escape(path)} +200 requests: p50 [\d.]+ ms, p95 [\d.]+ ms"
+        assert re.search(line, out, re.M), out
