@@ -47,6 +47,13 @@ def _storage_options(command: Any) -> Any:
     multiple=True,
     help="Host header to accept (repeat); loopback names and --host are always accepted.",
 )
+@click.option(
+    "--retention-days",
+    type=click.IntRange(min=1),
+    envvar="AUDITOR_RETENTION_DAYS",
+    help="Delete finished audits (rows and files) created more than N days ago [default: "
+    "keep every audit].",
+)
 @click.option("--no-migrate", is_flag=True, help="Refuse to start if the schema is behind.")
 @click.option("--fd", type=int, hidden=True, help="Listen on this inherited socket (tests).")
 @exits_cleanly
@@ -57,6 +64,7 @@ def serve(
     database_url: str | None,
     workers: int,
     trusted_hosts: tuple[str, ...],
+    retention_days: int | None,
     no_migrate: bool,
     fd: int | None,
 ) -> None:
@@ -77,6 +85,7 @@ def serve(
         database_url=database_url,
         workers=workers,
         trusted_hosts=list(dict.fromkeys(hosts)),
+        retention_days=retention_days,
         migrate=not no_migrate,
     )
     click.echo(

@@ -9,11 +9,11 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from auditor.provenance import tool_version
 from auditor.service import migrate
 from auditor.service.database import make_engine, session_factory
+from auditor.service.hosts import TrustedHosts
 from auditor.service.problems import Problem, install_handlers
 from auditor.service.settings import ServiceSettings
 
@@ -61,7 +61,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     install_handlers(app)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+    app.add_middleware(TrustedHosts, allowed=settings.trusted_hosts)  # problem+json 400
     if settings.cors_origins:  # off unless asked; an explicit list, never "*"
         app.add_middleware(
             CORSMiddleware,

@@ -31,6 +31,12 @@ class ServiceSettings(BaseSettings):
     max_zip_entries: int = 10_000
     max_zip_ratio: float = 200.0
     max_data_rows: int = Field(default=100_000_000, ge=1, description="Rows of a Parquet upload")
+    max_concurrent_uploads: int = Field(
+        default=8, ge=1, description="Submits received at once by the API (then 503)"
+    )
+    min_free_disk_mb: int = Field(
+        default=1024, ge=0, description="Free space kept on the data dir's disk (then 507)"
+    )
     # Jobs
     lease_seconds: float = 60.0
     heartbeat_seconds: float = 10.0
@@ -39,7 +45,16 @@ class ServiceSettings(BaseSettings):
     audit_timeout_seconds: float = 1800.0
     audit_memory_mb: int = Field(default=6144, ge=256, description="RLIMIT_AS of each audit")
     cancel_grace_seconds: float = 10.0
-    max_active_per_token: int = Field(default=5, ge=1, description="Queued or running audits")
+    max_active_per_token: int = Field(
+        default=5, ge=1, description="Queued or running audits, and uploads in progress"
+    )
+    # Retention: workers sweep at most every sweep_seconds.
+    retention_days: int | None = Field(
+        default=None, ge=1, description="Delete finished audits older than this; None: keep"
+    )
+    sweep_seconds: float = Field(
+        default=600.0, gt=0, description="How often a worker removes orphans and old audits"
+    )
     # HTTP
     trusted_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost", "[::1]"])
     cors_origins: list[str] = Field(default_factory=list)

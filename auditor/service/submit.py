@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -42,7 +42,8 @@ MAX_COLUMN = 500
 MAX_TEXT = 200
 MAX_SENSITIVE = 20
 RETRY_AFTER_FULL = "10"
-TASKS = ("classification", "regression")
+Task = Literal["classification", "regression"]
+TASKS: tuple[Task, ...] = ("classification", "regression")
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class SubmitForm:
     model_name: str
     model_version: str | None
     label: str | None
-    task: str = "classification"
+    task: Task = "classification"
 
 
 @dataclass
@@ -143,7 +144,7 @@ def parse_fields(form: ReceivedForm) -> SubmitForm:
         model_name=model_name,
         model_version=_text(one["model_version"], "model_version", MAX_TEXT, errors),
         label=_text(one["label"], "label", MAX_TEXT, errors),
-        task=task,
+        task="regression" if task == "regression" else "classification",
     )
     if errors.items:
         detail = "; ".join(f"{e['loc'][1]}: {e['msg']}" for e in errors.items[:5])
@@ -179,18 +180,22 @@ def find_idempotent(session: Session, token_id: int, key: str) -> Audit | None:
     )
 
 
-def check_capacity(session: Session, token_id: int, cap: int) -> None:
-    """Problem 429 when the token already has ``cap`` queued or running audits."""
+def check_capacity(session: Session, token_id: int, cap: int, uploading: int = 0) -> None:
+    """Problem 429 when the token's queued or running audits, plus ``uploading`` (its other
+    uploads in progress), already reach ``cap``."""
     active = session.scalar(
         select(func.count())
         .select_from(Audit)
         .where(Audit.submitted_by == token_id, Audit.status.in_(("queued", "running")))
     )
-    if (active or 0) >= cap:
+    active = active or 0
+    if active + uploading >= cap:
+        busy = f" and {uploading} being uploaded" if uploading else ""
         raise Problem(
             429,
-            f"This token has {active} audits queued or running (at most {cap}); wait for one "
-            "to finish, or cancel one (POST /api/v1/audits/{id}/cancel).",
+            f"This token has {active} audits queued or running{busy} (at most {cap} "
+            "together); wait for one to finish, or cancel one "
+            "(POST /api/v1/audits/{id}/cancel).",
             headers={"Retry-After": RETRY_AFTER_FULL},
         )
 

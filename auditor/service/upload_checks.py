@@ -2,8 +2,9 @@
 
 Nothing here loads a model or reads the data's rows: a model's format comes from its magic
 bytes (``auditor.inputs.model_files.detect_format``); a skops zip is judged by its central
-directory (entries, unpacked size, compression ratio) before anything opens an entry; a
-Parquet file by its footer (rows, unpacked size); a CSV by its header line, read as plain
+directory (entries, unpacked size, compression ratio: ``zip_checks``) before anything opens an
+entry; a Parquet file by its footer (rows, and the unpacked size its row groups and column
+chunks declare, whichever is larger); a CSV by its header line, read as plain
 text and never decompressed. Each check either returns the server-chosen name to store the
 file under (one of ``storage.DATA_NAMES`` / ``MODEL_NAMES`` / ``METADATA_NAME``) or raises a
 Problem that says what to change.
@@ -16,7 +17,7 @@ import csv
 import io
 import struct
 import zipfile
-from pathlib import Path
+from typing import Any
 
 from auditor.errors import InputError
 from auditor.inputs.model_files import detect_format
@@ -24,10 +25,10 @@ from auditor.service.problems import Problem
 from auditor.service.settings import MIB, ServiceSettings
 from auditor.service.storage import DATA_NAMES, METADATA_NAME, MODEL_NAMES
 from auditor.service.uploads import StagedFile, too_large
+from auditor.service.zip_checks import check_zip
 
 HEADER_BYTES = 1 * MIB  # a CSV header line must fit in this
 MAX_PARQUET_FOOTER = 64 * MIB
-RATIO_FLOOR = 1 * MIB  # archives unpacking to less than this are never called bombs
 STORED_MODEL = dict(
     zip(("skops", "lightgbm", "xgboost-json", "xgboost-ubj"), MODEL_NAMES, strict=True)
 )
@@ -72,7 +73,7 @@ def _parquet_columns(staged: StagedFile, settings: ServiceSettings) -> list[str]
     try:
         meta = pq.ParquetFile(staged.path).metadata
         columns = [str(name) for name in meta.schema.to_arrow_schema().names]
-        unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        unpacked = _parquet_unpacked(meta)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise _invalid(f"The data file is not readable Parquet: {exc}", "data") from None
     if meta.num_rows > settings.max_data_rows:
@@ -90,6 +91,19 @@ def _parquet_columns(staged: StagedFile, settings: ServiceSettings) -> list[str]
     if meta.num_rows == 0:
         raise _invalid("The Parquet file has no rows.", "data")
     return columns
+
+
+def _parquet_unpacked(meta: Any) -> int:
+    """The unpacked size a Parquet footer declares: the larger of the row groups' sizes and
+    the sum of every column chunk's ``total_uncompressed_size`` (a writer may fill either)."""
+    groups = chunks = 0
+    for i in range(meta.num_row_groups):
+        group = meta.row_group(i)
+        groups += max(group.total_byte_size, 0)
+        chunks += sum(
+            max(group.column(j).total_uncompressed_size, 0) for j in range(group.num_columns)
+        )
+    return max(groups, chunks)
 
 
 def _csv_columns(staged: StagedFile) -> list[str]:
@@ -144,23 +158,35 @@ def check_columns(columns: list[str], wanted: dict[str, list[str]]) -> None:
 # -- model ------------------------------------------------------------------------------------
 
 
+def _unknown_format() -> Problem:
+    return Problem(
+        415,
+        "The model file is not a format the service reads (judged by its bytes, not its "
+        "name). Send skops, a LightGBM text model or an XGBoost JSON/UBJSON model. " + _RESAVE,
+        slug="model-format-refused",
+    )
+
+
 def check_model(staged: StagedFile, settings: ServiceSettings) -> str:
     """The stored name of the model file, after its format (and, for zips, bombs) is checked."""
     if staged.size == 0:
         raise _invalid("The model file is empty.", "model")
     with staged.path.open("rb") as handle:
         head = handle.read(4)
-    if head == b"PK\x03\x04":
-        _check_zip(staged, settings)
+    if head == b"PK\x03\x04":  # a zip: parsed once, by check_zip (no detect_format)
+        names = check_zip(staged.path, staged.size, settings)
+        if "schema.json" not in names:
+            raise Problem(
+                415,
+                "The model file is a zip archive but not a skops file (it has no schema.json). "
+                + _RESAVE,
+                slug="model-format-refused",
+            )
+        return STORED_MODEL["skops"]
     try:
         kind = detect_format(staged.path)
     except (InputError, zipfile.BadZipFile, OSError):
-        raise Problem(
-            415,
-            "The model file is not a format the service reads (judged by its bytes, not its "
-            "name). Send skops, a LightGBM text model or an XGBoost JSON/UBJSON model. " + _RESAVE,
-            slug="model-format-refused",
-        ) from None
+        raise _unknown_format() from None
     if kind not in STORED_MODEL:  # pickle, joblib-compressed: never over HTTP
         label = "pickle" if kind == "pickle" else "compressed (joblib) pickle"
         raise Problem(
@@ -170,60 +196,6 @@ def check_model(staged: StagedFile, settings: ServiceSettings) -> str:
             slug="model-format-refused",
         )
     return STORED_MODEL[kind]
-
-
-def _zip_entry_count(path: Path, size: int) -> int:
-    """The entry count in the zip's end-of-central-directory record (zip64 aware)."""
-    with path.open("rb") as handle:
-        start = max(size - 65_557, 0)
-        handle.seek(start)
-        tail = handle.read()
-        at = tail.rfind(b"PK\x05\x06")
-        if at < 0 or len(tail) - at < 22:
-            raise zipfile.BadZipFile("no end of central directory")
-        count = struct.unpack("<H", tail[at + 10 : at + 12])[0]
-        if count != 0xFFFF or at < 20 or tail[at - 20 : at - 16] != b"PK\x06\x07":
-            return int(count)
-        offset = struct.unpack("<Q", tail[at - 12 : at - 4])[0]
-        handle.seek(offset)
-        record = handle.read(40)
-        if record[:4] != b"PK\x06\x06" or len(record) < 40:
-            raise zipfile.BadZipFile("damaged zip64 record")
-        return int(struct.unpack("<Q", record[32:40])[0])
-
-
-def _check_zip(staged: StagedFile, settings: ServiceSettings) -> None:
-    try:
-        count = _zip_entry_count(staged.path, staged.size)
-        if count > settings.max_zip_entries:
-            raise _invalid(
-                f"The model archive has {count:,} entries; at most {settings.max_zip_entries:,} "
-                "are accepted (AUDITOR_MAX_ZIP_ENTRIES).",
-                "model",
-            )
-        with zipfile.ZipFile(staged.path) as archive:
-            entries = archive.infolist()
-    except zipfile.BadZipFile as exc:
-        raise _invalid(f"The model file is a damaged zip archive: {exc}.", "model") from None
-    unpacked = sum(e.file_size for e in entries)
-    packed = sum(e.compress_size for e in entries)
-    if unpacked > settings.max_unpacked_bytes:
-        raise too_large(
-            f"model archive unpacked ({unpacked / MIB:,.0f} MiB)",
-            settings.max_unpacked_bytes,
-            "max_unpacked_bytes",
-        )
-    worst = max(
-        [unpacked / max(packed, 1)]
-        + [e.file_size / max(e.compress_size, 1) for e in entries if e.file_size > RATIO_FLOOR],
-    )
-    if unpacked > RATIO_FLOOR and worst > settings.max_zip_ratio:
-        raise _invalid(
-            f"The model archive unpacks {worst:,.0f} times larger than it is (at most "
-            f"{settings.max_zip_ratio:,.0f}: AUDITOR_MAX_ZIP_RATIO); it looks like a "
-            "decompression bomb and is not opened.",
-            "model",
-        )
 
 
 # -- metadata ---------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from auditor.service import ingest, storage
+from auditor.service import ingest, retention, storage
 from auditor.service.database import make_engine
 from auditor.service.db import Audit
 from auditor.service.jobs import Outcome, claim, finish, release, renew, requeue_expired
@@ -53,16 +53,36 @@ def run_worker(settings: ServiceSettings, worker_id: str, stop: threading.Event)
 
     Every poll first requeues the audits of workers that stopped renewing their lease. A job
     running when ``stop`` is set is killed and released (queued again, the attempt not
-    counted).
+    counted). On start and then at most every ``sweep_seconds``, the worker removes orphan
+    folders and the audits past ``retention_days`` (``retention.sweep``).
     """
     engine = make_engine(settings.url)
     log.info("worker %s polling %s", worker_id, settings.audits_dir)
+    next_sweep = time.monotonic()  # the first poll sweeps, then every sweep_seconds
     try:
         while not stop.is_set():
+            if time.monotonic() >= next_sweep:
+                _sweep(engine, settings)
+                next_sweep = time.monotonic() + settings.sweep_seconds
             if not _poll_once(engine, settings, worker_id, stop):
                 stop.wait(settings.poll_seconds)
     finally:
         engine.dispose()
+
+
+def _sweep(engine: Engine, settings: ServiceSettings) -> None:
+    """Orphan folders and audits past retention (``retention.sweep``); failures only logged."""
+    try:
+        report = retention.sweep(engine, settings)
+    except (SQLAlchemyError, OSError) as exc:  # the next sweep tries again
+        log.warning("sweep failed: %s", exc)
+        return
+    if report.orphans_removed or report.audits_deleted:
+        log.info(
+            "sweep: %d orphan folders removed, %d audits past retention deleted",
+            report.orphans_removed,
+            report.audits_deleted,
+        )
 
 
 def _poll_once(

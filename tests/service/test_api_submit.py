@@ -8,9 +8,14 @@ from __future__ import annotations
 import gzip
 import io
 import pickle
+import shutil
+import struct
+import zipfile
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import joblib
 import pyarrow as pa
@@ -19,12 +24,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from auditor.service import upload_checks, upload_limits, zip_checks
+from auditor.service.app import create_app
 from auditor.service.database import transaction
 from auditor.service.db import Audit, Model
+from auditor.service.problems import Problem
 from auditor.service.requests import AuditParams, audit_command
-from auditor.service.settings import ServiceSettings
+from auditor.service.settings import MIB, ServiceSettings
 from auditor.service.storage import DATA_NAMES, METADATA_NAME, MODEL_NAMES
 from auditor.service.tokens import digest
+from auditor.service.upload_checks import check_model
+from auditor.service.uploads import StagedFile
 from tests.service.api_helpers import CSV, DECISIONS, client_with, problem, skops_zip, submit
 from tests.service.conftest import bearer
 
@@ -438,3 +448,283 @@ def test_response_conforms_to_the_schema(client: TestClient, tokens: dict[str, s
     response = submit(client, tokens["admin"])
     AuditResource.model_validate(response.json())
     assert isinstance(client, httpx.Client)
+
+
+# -- zip central directory: the end record's numbers are the uploader's, never trusted -------
+
+
+def _patch_end_count(archive: bytes, count: int) -> bytes:
+    """``archive`` with its end-of-central-directory entry counts set to ``count``."""
+    at = archive.rfind(b"PK\x05\x06")
+    return archive[: at + 8] + struct.pack("<HH", count, count) + archive[at + 12 :]
+
+
+def _zip64(archive: bytes, count: int | None = None) -> bytes:
+    """``archive`` rewritten with zip64 end records (declaring ``count`` entries if given)."""
+    at = archive.rfind(b"PK\x05\x06")
+    entries, size, offset = struct.unpack("<HII", archive[at + 10 : at + 20])
+    declared = entries if count is None else count
+    record = struct.pack(
+        "<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, declared, declared, size, offset
+    )
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, at, 1)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    return archive[:at] + record + locator + end
+
+
+def _empty_entries(count: int) -> dict[str, bytes]:
+    return {f"{i}.npy": b"" for i in range(count)}
+
+
+def _staged(tmp_path: Path, content: bytes) -> StagedFile:
+    path = tmp_path / "model.upload"
+    path.write_bytes(content)
+    return StagedFile("model", path, len(content), "0" * 64, None)
+
+
+def test_zip_with_more_entries_than_its_end_record_declares_is_refused(
+    migrated: ServiceSettings, tokens: dict[str, str]
+) -> None:
+    hidden = _patch_end_count(skops_zip(_empty_entries(300)), 1)
+    many = skops_zip(_empty_entries(60))
+    long_names = skops_zip({"a" * 2000: b"", "b" * 2000: b""})  # 3 entries, a 4 kB directory
+    with client_with(migrated, max_zip_entries=50) as client:
+        secret = tokens["submit"]
+        cases = [
+            (hidden, "has more than 50 entries; at most 50 are accepted (AUDITOR_MAX_ZIP_"),
+            (_patch_end_count(hidden, 301), "has 301 entries; at most 50"),
+            (many, "has 61 entries; at most 50"),
+            (
+                _patch_end_count(skops_zip(_empty_entries(30)), 1),
+                "an entry count of 1 but its central directory holds 31 entries",
+            ),
+        ]
+        for archive, said in cases:
+            files = {"model": ("m.skops", archive)}
+            body = problem(submit(client, secret, fields=MODEL_FIELDS, files=files), 422)
+            assert said in body["detail"], body
+            assert body["errors"][0]["loc"] == ["body", "model"]
+            assert_nothing_left(client, migrated)
+    with client_with(migrated, max_zip_entries=3) as client:
+        files = {"model": ("m.skops", long_names)}
+        body = problem(submit(client, tokens["submit"], fields=MODEL_FIELDS, files=files), 422)
+        assert "central directory is" in body["detail"], body
+        assert_nothing_left(client, migrated)
+        fine = {"model": ("m.skops", skops_zip({"w.npy": b"1", "v.npy": b"2"}))}
+        assert submit(client, tokens["submit"], fields=MODEL_FIELDS, files=fine).status_code == 202
+
+
+def test_an_oversized_zip_directory_never_reaches_zipfile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = ServiceSettings(data_dir=tmp_path)  # the default cap: 10,000 entries
+    hidden = _staged(tmp_path, _patch_end_count(skops_zip(_empty_entries(10_050)), 1))
+
+    def no_zipfile(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("zipfile parsed an archive the walk should have refused")
+
+    monkeypatch.setattr(zip_checks.zipfile, "ZipFile", no_zipfile)
+    with pytest.raises(Problem) as refused:
+        check_model(hidden, settings)
+    assert refused.value.status == 422
+    assert "more than 10,000 entries" in refused.value.detail
+
+
+def test_zip64_end_records_are_read_like_zipfile_reads_them(tmp_path: Path) -> None:
+    settings = ServiceSettings(data_dir=tmp_path, max_zip_entries=50)
+    archive = skops_zip(_empty_entries(10))
+    good = _zip64(archive)
+    with zipfile.ZipFile(io.BytesIO(good)) as opened:  # what the loader will see
+        assert len(opened.infolist()) == 11
+    assert check_model(_staged(tmp_path, good), settings) == "model.skops"
+    for lie in (1, 51):
+        with pytest.raises(Problem) as refused:
+            check_model(_staged(tmp_path, _zip64(archive, lie)), settings)
+        assert refused.value.status == 422, lie
+
+
+def test_a_skops_zip_is_parsed_once_and_named_without_detect_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = ServiceSettings(data_dir=tmp_path)
+    opened: list[object] = []
+    real = zipfile.ZipFile
+
+    def counting(*args: Any, **kwargs: Any) -> zipfile.ZipFile:
+        opened.append(args[0])
+        return real(*args, **kwargs)
+
+    def no_detect(_path: Path) -> str:
+        raise AssertionError("detect_format opened the zip a second time")
+
+    skops, plain = skops_zip({"w.npy": b"1"}), _plain_zip()
+    monkeypatch.setattr(zip_checks.zipfile, "ZipFile", counting)
+    monkeypatch.setattr(upload_checks, "detect_format", no_detect)
+    assert check_model(_staged(tmp_path, skops), settings) == "model.skops"
+    assert len(opened) == 1
+    with pytest.raises(Problem) as refused:
+        check_model(_staged(tmp_path, plain), settings)
+    assert refused.value.status == 415 and "schema.json" in refused.value.detail
+
+
+# -- Parquet: the column chunks' sizes count too -------------------------------------------
+
+
+def _zigzag_varint(value: int, width: int | None = None) -> bytes:
+    """Thrift compact i64: zigzag, then a varint (padded to ``width`` bytes if given)."""
+    number = (value << 1) ^ (value >> 63)
+    out = bytearray()
+    while True:
+        byte = number & 0x7F
+        number >>= 7
+        if number or (width is not None and len(out) + 1 < width):
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            break
+    return bytes(out)
+
+
+def _understated_parquet(rows: int) -> tuple[bytes, int]:
+    """Parquet whose row group claims 1 byte unpacked (its column chunks say the truth), and
+    the column chunks' sum."""
+    raw = parquet(rows)
+    meta = pq.ParquetFile(io.BytesIO(raw)).metadata
+    group = meta.row_group(0)
+    chunks = sum(group.column(j).total_uncompressed_size for j in range(group.num_columns))
+    true = _zigzag_varint(group.total_byte_size)
+    field = b"\x16" + true  # RowGroup field 2 (total_byte_size), type i64
+    length = struct.unpack("<I", raw[-8:-4])[0]
+    footer_at = len(raw) - 8 - length
+    footer = raw[footer_at:-8]
+    assert footer.count(field) == 1
+    patched = footer.replace(field, b"\x16" + _zigzag_varint(1, width=len(true)))
+    out = raw[:footer_at] + patched + raw[-8:]
+    check = pq.ParquetFile(io.BytesIO(out)).metadata.row_group(0)
+    assert check.total_byte_size == 1 and check.num_rows == rows
+    return out, chunks
+
+
+def test_parquet_row_groups_understating_their_size_are_judged_by_column_chunks(
+    migrated: ServiceSettings, tokens: dict[str, str]
+) -> None:
+    data, chunks = _understated_parquet(2000)
+    fields = {**DECISIONS, "prediction": "y"}
+    with client_with(migrated, max_unpacked_bytes=chunks - 1) as client:
+        body = problem(submit(client, tokens["submit"], data=data, fields=fields), 413)
+        assert "Parquet data unpacked" in body["detail"]
+        assert_nothing_left(client, migrated)
+    with client_with(migrated, max_unpacked_bytes=chunks) as client:
+        assert submit(client, tokens["submit"], data=data, fields=fields).status_code == 202
+
+
+# -- uploads in progress: per token, in all, and the disk ------------------------------------
+
+
+def _multipart(fields: dict[str, Any]) -> tuple[bytes, str]:
+    """A submit's multipart body and its Content-Type."""
+    request = httpx.Request(
+        "POST", "http://testserver/api/v1/audits", data=fields, files={"data": ("d.csv", CSV)}
+    )
+    return request.read(), request.headers["content-type"]
+
+
+async def _held(body: bytes, release: anyio.Event) -> AsyncIterator[bytes]:
+    """The first half of ``body``, then (once ``release`` is set) the rest."""
+    half = len(body) // 2
+    yield body[:half]
+    await release.wait()
+    yield body[half:]
+
+
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    with anyio.fail_after(10):
+        while not condition():
+            await anyio.sleep(0.01)
+
+
+def test_uploads_in_progress_count_toward_the_token_cap_and_a_global_limit(
+    migrated: ServiceSettings, tokens: dict[str, str]
+) -> None:
+    app = create_app(
+        migrated.model_copy(update={"max_active_per_token": 2, "max_concurrent_uploads": 3})
+    )
+    body, content_type = _multipart(DECISIONS)
+
+    def headers(scope: str) -> dict[str, str]:
+        return {**bearer(tokens[scope]), "Content-Type": content_type}
+
+    async def scenario() -> dict[str, httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        done: dict[str, httpx.Response] = {}
+        release = anyio.Event()
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+
+            async def slow(name: str, scope: str) -> None:
+                done[name] = await http.post(
+                    "/api/v1/audits", content=_held(body, release), headers=headers(scope)
+                )
+
+            def uploading() -> int:
+                slots = getattr(app.state, "upload_slots", None)  # made by the first submit
+                return 0 if slots is None else int(slots.total)
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(slow, "first", "submit")
+                group.start_soon(slow, "second", "submit")
+                await _until(lambda: uploading() == 2, "two uploads in progress")
+                done["over cap"] = await http.post(
+                    "/api/v1/audits", content=body, headers=headers("submit")
+                )
+                group.start_soon(slow, "other token", "admin")
+                await _until(lambda: uploading() == 3, "three uploads in progress")
+                done["busy"] = await http.post(
+                    "/api/v1/audits", content=body, headers=headers("admin")
+                )
+                release.set()
+            assert uploading() == 0
+            done["after"] = await http.post(
+                "/api/v1/audits", content=body, headers=headers("submit")
+            )
+        return done
+
+    try:
+        done = anyio.run(scenario)
+    finally:
+        app.state.engine.dispose()
+    over = problem(done["over cap"], 429, "too-many-requests")
+    assert "2 being uploaded" in over["detail"], over
+    busy = problem(done["busy"], 503)
+    assert done["busy"].headers["retry-after"].isdigit()
+    assert "AUDITOR_MAX_CONCURRENT_UPLOADS" in busy["detail"]
+    for name in ("first", "second", "other token"):
+        assert done[name].status_code == 202, (name, done[name].text)
+    after = problem(done["after"], 429)  # now the two queued audits fill the token's cap
+    assert "2 audits queued or running" in after["detail"]
+
+
+def test_a_nearly_full_disk_refuses_the_upload_before_reading_it(
+    migrated: ServiceSettings, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    free = {"bytes": 1 * MIB + 100}
+
+    def disk_usage(_path: object) -> shutil._ntuple_diskusage:
+        return shutil._ntuple_diskusage(100 * MIB, 100 * MIB - free["bytes"], free["bytes"])
+
+    monkeypatch.setattr(upload_limits.shutil, "disk_usage", disk_usage)
+    with client_with(migrated, min_free_disk_mb=1) as client:
+        refused = submit(client, tokens["submit"])
+        body = problem(refused, 507, "insufficient-storage")
+        assert "AUDITOR_MIN_FREE_DISK_MB" in body["detail"]
+        assert_nothing_left(client, migrated)
+        assert client.app.state.upload_slots.total == 0  # type: ignore[attr-defined]
+        free["bytes"] = 2 * MIB
+        assert submit(client, tokens["submit"]).status_code == 202
+
+
+def test_submit_documents_its_busy_and_disk_problems(migrated: ServiceSettings) -> None:
+    spec = create_app(migrated).openapi()
+    responses = spec["paths"]["/api/v1/audits"]["post"]["responses"]
+    assert "Retry-After" in responses["503"]["headers"]
+    for status in ("503", "507"):
+        assert list(responses[status]["content"]) == ["application/problem+json"]
