@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from auditor.provenance import tool_version
 from auditor.service import migrate
-from auditor.service.database import make_engine, session_factory
+from auditor.service.database import make_engine, read_only, session_factory
 from auditor.service.hosts import TrustedHosts
 from auditor.service.problems import Problem, install_handlers
 from auditor.service.settings import ServiceSettings
@@ -30,6 +30,7 @@ verdict `fail`."""
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """The API under /api/v1, the pages under /ui, health checks, OpenAPI at /openapi.json."""
     from auditor.service.api import router as api_router
+    from auditor.service.docs_page import router as docs_router
     from auditor.service.pages import router as pages_router
 
     settings = settings or ServiceSettings()
@@ -54,7 +55,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # our own page (docs_page.py): no script from a CDN
         redoc_url=None,
     )
     app.state.settings = settings
@@ -92,9 +93,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     def readyz() -> JSONResponse:
         """200 when the database answers and is at the newest migration, else 503."""
         try:
-            with engine.connect() as connection:
+            with read_only(engine).connect() as connection:
                 connection.execute(text("SELECT 1"))
-            current = migrate.is_current(engine)
+            current = migrate.is_current(read_only(engine))
         except Exception:  # any database failure is "not ready", never a 500
             current = False
             problem = Problem(503, "The database does not answer.")
@@ -107,4 +108,5 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     app.include_router(api_router)
     app.include_router(pages_router)
+    app.include_router(docs_router)
     return app

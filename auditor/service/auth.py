@@ -9,13 +9,26 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+import logging
+from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request, Security
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.security.base import SecurityBase
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
-from auditor.service.database import transaction
+from auditor.service.database import read_transaction, transaction
 from auditor.service.problems import Problem
-from auditor.service.tokens import TokenInfo, authenticate
+from auditor.service.tokens import TokenInfo, authenticate, record_use, use_due
+
+USE_LOCK_WAIT_MS = 100
+BEARER_DESCRIPTION = (
+    "A token made by `auditor token create --scope read|submit|admin`, sent as "
+    "`Authorization: Bearer <token>`. An operation's scope list names the scope it needs; "
+    "admin includes submit, and submit includes read."
+)
+_log = logging.getLogger(__name__)
 
 
 def _presented_secret(request: Request, *, allow_basic: bool) -> str | None:
@@ -48,10 +61,12 @@ def check_token(request: Request, scope: str, *, allow_basic: bool = False) -> T
             "(create one with `auditor token create --scope read`).",
             headers=_challenge(allow_basic),
         )
-    with transaction(request.app.state.sessions) as session:
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    with read_transaction(sessions) as session:
         token = authenticate(session, secret)
     if token is None:
         raise Problem(401, "The token is unknown or revoked.", headers=_challenge(allow_basic))
+    _note_use(sessions, token)
     if scope not in token.scopes:
         raise Problem(
             403,
@@ -60,24 +75,50 @@ def check_token(request: Request, scope: str, *, allow_basic: bool = False) -> T
     return token
 
 
-def require(scope: str) -> Callable[[Request], TokenInfo]:
-    """A FastAPI dependency: the caller's token, which must grant ``scope`` (API, Bearer)."""
+def _note_use(sessions: sessionmaker[Session], token: TokenInfo) -> None:
+    """Record the token's use when it is due; skipped (not an error) if the database is busy."""
+    if not use_due(token):
+        return
+    try:
+        with transaction(sessions, lock_wait_ms=USE_LOCK_WAIT_MS) as session:
+            record_use(session, token.id)
+    except OperationalError as error:  # locked: a later request records the use
+        _log.debug("last_used_at of token %s not recorded: %s", token.id, error)
 
-    def dependency(request: Request) -> TokenInfo:
-        return check_token(request, scope)
 
-    return dependency
+class ScopeDependency(SecurityBase):
+    """A FastAPI dependency: the caller's token, which must grant ``scope``.
+
+    It is also a security scheme, so ``/openapi.json`` documents each operation's token as
+    ``security: [{"bearer": ["<scope>"]}]`` (OpenAPI 3.1 lets a non-OAuth scheme list the roles
+    it needs), which the documentation page shows.
+    """
+
+    def __init__(self, scope: str, *, allow_basic: bool) -> None:
+        self.scope = scope
+        self.allow_basic = allow_basic
+        self.model = HTTPBearerModel(description=BEARER_DESCRIPTION)
+        self.scheme_name = "bearer"
+
+    def __call__(self, request: Request) -> TokenInfo:
+        return check_token(request, self.scope, allow_basic=self.allow_basic)
 
 
-def require_page(scope: str = "read") -> Callable[[Request], TokenInfo]:
+def require(scope: str) -> ScopeDependency:
+    """The dependency of the API: a Bearer token that grants ``scope``."""
+    return ScopeDependency(scope, allow_basic=False)
+
+
+def require_page(scope: str = "read") -> ScopeDependency:
     """The same for the pages: Bearer or HTTP Basic with the token as password."""
-
-    def dependency(request: Request) -> TokenInfo:
-        return check_token(request, scope, allow_basic=True)
-
-    return dependency
+    return ScopeDependency(scope, allow_basic=True)
 
 
-Read = Depends(require("read"))
-Submit = Depends(require("submit"))
-Admin = Depends(require("admin"))
+def _scoped(scope: str) -> Any:
+    """``token: TokenInfo = Read`` in an endpoint: the dependency, documented with its scope."""
+    return Security(require(scope), scopes=[scope])
+
+
+Read = _scoped("read")
+Submit = _scoped("submit")
+Admin = _scoped("admin")

@@ -299,27 +299,42 @@ def audit_page(audit: Audit) -> AuditPage:
 
 @dataclass(frozen=True)
 class ModelRow:
+    """A model: its newest audit (and that job's status) and its newest verdict.
+
+    The verdict is the newest *succeeded* audit's, which is an older audit while a new one is
+    queued or running (or when the newest job failed): ``verdict_is_older`` says so.
+    """
+
     name: str
     href: str
     audits: int
     last_status: Badge | None
-    last_verdict: Badge
     last_audit_at: str
     last_audit_href: str | None
+    last_verdict: Badge
+    last_verdict_at: str
+    last_verdict_href: str | None
+    verdict_is_older: bool
     audits_href: str
 
 
 def model_rows(models: list[ModelSummary]) -> tuple[ModelRow, ...]:
-    """The models page: each model with its audit count and its newest audit's outcome."""
+    """The models page: each model with its audit count, newest audit and newest verdict."""
     return tuple(
         ModelRow(
             name=m.name,
             href=model_href(m.name),
             audits=m.audits,
             last_status=None if m.last_status is None else status_badge(m.last_status),
-            last_verdict=verdict_badge(m.last_verdict if m.last_status == "succeeded" else None),
             last_audit_at=format_time(m.last_audit_at),
             last_audit_href=None if m.last_audit_id is None else audit_href(m.last_audit_id),
+            last_verdict=verdict_badge(m.last_verdict),
+            last_verdict_at=format_time(m.last_verdict_at),
+            last_verdict_href=None
+            if m.last_verdict_audit_id is None
+            else audit_href(m.last_verdict_audit_id),
+            verdict_is_older=m.last_verdict_audit_id is not None
+            and m.last_verdict_audit_id != m.last_audit_id,
             audits_href=list_href(model=m.name),
         )
         for m in models

@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 
 from auditor.service.artifacts import artifact_response, find_audit
 from auditor.service.auth import require_page
-from auditor.service.database import transaction
+from auditor.service.database import read_transaction
 from auditor.service.page_regressions import regressions
 from auditor.service.page_render import error_page, render
 from auditor.service.page_views import audit_list_page, audit_page, model_rows
@@ -83,7 +83,7 @@ def audits_page(
     """Audits, newest first, filtered by model, job status and verdict; paged by cursor."""
     model, status, verdict, cursor = map(_blank, (model, status, verdict, cursor))
     size = _limit(limit)
-    with transaction(request.app.state.sessions) as session:
+    with read_transaction(request.app.state.sessions) as session:
         audits, next_cursor = list_audits(
             session,
             model=model,
@@ -109,7 +109,7 @@ def audits_page(
 @router.get("/audits/{audit_id}", response_class=HTMLResponse)
 def audit_detail_page(request: Request, token: Reader, audit_id: str) -> HTMLResponse:
     """One audit: outcome, inputs, summary, error, downloads and the sandboxed HTML report."""
-    with transaction(request.app.state.sessions) as session:
+    with read_transaction(request.app.state.sessions) as session:
         page = audit_page(find_audit(session, audit_id))
     return render(request, "audit.html.j2", page=page, token_name=token.name)
 
@@ -118,7 +118,7 @@ def audit_detail_page(request: Request, token: Reader, audit_id: str) -> HTMLRes
 def audit_artifact(request: Request, token: Reader, audit_id: str, name: str) -> Response:
     """An artefact for the browser (Basic credentials work); report.html may be framed here."""
     settings = request.app.state.settings
-    with transaction(request.app.state.sessions) as session:
+    with read_transaction(request.app.state.sessions) as session:
         response = artifact_response(request, session, settings.audits_dir, audit_id, name)
     if name == "report.html":
         # Only our own pages may frame the report; it stays sandboxed by its CSP.
@@ -132,7 +132,7 @@ def audit_artifact(request: Request, token: Reader, audit_id: str, name: str) ->
 @router.get("/models", response_class=HTMLResponse)
 def models_page(request: Request, token: Reader) -> HTMLResponse:
     """Every model with its number of audits and its newest audit's outcome."""
-    with transaction(request.app.state.sessions) as session:
+    with read_transaction(request.app.state.sessions) as session:
         rows = model_rows(list_models(session))
     return render(request, "models.html.j2", rows=rows, token_name=token.name)
 
@@ -141,7 +141,7 @@ def models_page(request: Request, token: Reader) -> HTMLResponse:
 def model_page(request: Request, token: Reader, name: str) -> HTMLResponse:
     """One model: the newest audit against the one before, and each key metric's trend."""
     settings = request.app.state.settings
-    with transaction(request.app.state.sessions) as session:
+    with read_transaction(request.app.state.sessions) as session:
         model = find_model(session, name)
         summary = next(m for m in list_models(session) if m.name == model.name)
         keys = key_metrics(session, model.name)

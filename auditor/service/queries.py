@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Subquery, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from auditor.service.db import FINISHED, JOB_STATUSES, VERDICTS, Audit, AuditMetric, Model
@@ -29,19 +29,30 @@ _BAD_CURSOR = (
 
 @dataclass(frozen=True)
 class ModelSummary:
-    """A model name with its number of audits and its newest audit."""
+    """A model name with its number of audits, its newest audit and its newest verdict.
+
+    ``last_status`` (and ``last_audit_*``) are the newest audit's, whatever its status;
+    ``last_verdict`` (and ``last_verdict_*``) the newest *succeeded* audit's: a model whose
+    last finished audit failed still shows ``fail`` while a new audit is queued or running.
+    """
 
     name: str
     audits: int
-    last_verdict: str | None
     last_status: str | None
     last_audit_at: datetime | None
     last_audit_id: str | None
+    last_verdict: str | None
+    last_verdict_at: datetime | None
+    last_verdict_audit_id: str | None
 
 
 @dataclass(frozen=True)
 class TrendPoint:
-    """One value of one metric for one group in one succeeded audit."""
+    """One value of one metric for one group in one succeeded audit.
+
+    ``reference_group`` is what a ratio or difference was measured against (None when the
+    metric has no reference); it can change between audits (by default the largest group).
+    """
 
     audit_id: str
     created_at: datetime
@@ -54,6 +65,7 @@ class TrendPoint:
     audit_verdict: str | None
     threshold_min: float | None
     threshold_max: float | None
+    reference_group: str | None = None
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -146,9 +158,9 @@ def find_model(session: Session, name: str) -> Model:
     return model
 
 
-def list_models(session: Session) -> list[ModelSummary]:
-    """Every model, by name, with its audit count and its newest audit's status and verdict."""
-    ranked = select(
+def _newest_per_model(*, succeeded_only: bool) -> Subquery:
+    """A subquery of each model's audits ranked newest first (rank 1: the newest)."""
+    query = select(
         Audit.model_id,
         Audit.id,
         Audit.status,
@@ -158,29 +170,53 @@ def list_models(session: Session) -> list[ModelSummary]:
         .over(partition_by=Audit.model_id, order_by=(Audit.created_at.desc(), Audit.id))
         .label("rank"),
         func.count().over(partition_by=Audit.model_id).label("total"),
-    ).subquery()
+    )
+    if succeeded_only:
+        query = query.where(Audit.status == "succeeded")
+    return query.subquery()
+
+
+def list_models(session: Session) -> list[ModelSummary]:
+    """Every model, by name, with its audit count, its newest audit's status and the verdict
+    of its newest succeeded audit."""
+    newest = _newest_per_model(succeeded_only=False)
+    judged = _newest_per_model(succeeded_only=True)
     query = (
         select(
             Model.name,
-            ranked.c.total,
-            ranked.c.verdict,
-            ranked.c.status,
-            ranked.c.created_at,
-            ranked.c.id,
+            newest.c.total,
+            newest.c.status,
+            newest.c.created_at,
+            newest.c.id,
+            judged.c.verdict,
+            judged.c.created_at,
+            judged.c.id,
         )
-        .outerjoin(ranked, and_(ranked.c.model_id == Model.id, ranked.c.rank == 1))
+        .outerjoin(newest, and_(newest.c.model_id == Model.id, newest.c.rank == 1))
+        .outerjoin(judged, and_(judged.c.model_id == Model.id, judged.c.rank == 1))
         .order_by(Model.name)
     )
     return [
         ModelSummary(
             name=name,
             audits=total or 0,
-            last_verdict=verdict,
             last_status=status,
             last_audit_at=_maybe_utc(created_at),
             last_audit_id=audit_id,
+            last_verdict=verdict,
+            last_verdict_at=_maybe_utc(judged_at),
+            last_verdict_audit_id=judged_id,
         )
-        for name, total, verdict, status, created_at, audit_id in session.execute(query)
+        for (
+            name,
+            total,
+            status,
+            created_at,
+            audit_id,
+            verdict,
+            judged_at,
+            judged_id,
+        ) in session.execute(query)
     ]
 
 
@@ -248,6 +284,7 @@ def trend_points(
             audit_verdict=audit_verdict,
             threshold_min=row.threshold_min,
             threshold_max=row.threshold_max,
+            reference_group=row.reference_group,
         )
         for row, model_version, audit_verdict in session.execute(query)
     ]

@@ -6,9 +6,9 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from auditor.service.db import SCOPES, ApiToken, utcnow
@@ -16,6 +16,7 @@ from auditor.service.db import SCOPES, ApiToken, utcnow
 # A scope grants the scopes below it: admin can submit and read, submit can read.
 IMPLIED = {"read": {"read"}, "submit": {"read", "submit"}, "admin": {"read", "submit", "admin"}}
 PREFIX = "aud_"  # lets secret scanners and people recognise a leaked token
+USE_RESOLUTION = timedelta(minutes=1)  # last_used_at is written at most this often per token
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def has_active_tokens(session: Session) -> bool:
 
 
 def authenticate(session: Session, secret: str) -> TokenInfo | None:
-    """The live token whose secret this is, or None; marks it used.
+    """The live token whose secret this is, or None. Only reads: see ``record_use``.
 
     The lookup is by the SHA-256 of the presented secret (an index probe that reveals nothing
     about stored secrets), then the digests are compared with ``hmac.compare_digest``.
@@ -75,8 +76,38 @@ def authenticate(session: Session, secret: str) -> TokenInfo | None:
         return None
     if row.revoked_at is not None:
         return None
-    row.last_used_at = utcnow()
     return _info(row)
+
+
+def use_due(token: TokenInfo, now: datetime | None = None) -> bool:
+    """True when the token's ``last_used_at`` is older than ``USE_RESOLUTION`` (or unset)."""
+    if token.last_used_at is None:
+        return True
+    last = token.last_used_at
+    if last.tzinfo is None:  # SQLite hands back naive UTC values
+        last = last.replace(tzinfo=UTC)
+    return (now or utcnow()) - last >= USE_RESOLUTION
+
+
+def record_use(session: Session, token_id: int, now: datetime | None = None) -> bool:
+    """Set the token's ``last_used_at`` to now unless another request did within the minute.
+
+    One conditional UPDATE, so concurrent requests of one token write it once. True if written.
+    """
+    moment = now or utcnow()
+    result = session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(
+                ApiToken.last_used_at.is_(None),
+                ApiToken.last_used_at <= moment - USE_RESOLUTION,
+            ),
+        )
+        .values(last_used_at=moment)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def _info(row: ApiToken) -> TokenInfo:

@@ -8,7 +8,10 @@ draws it (every text goes through jinja's autoescape). The chart is honest about
 - one line per group, coloured and dashed per group; the confidence interval as whiskers;
 - points marked by the row's verdict by shape and colour (pass ●, fail ✕, inconclusive ▲);
 - the policy threshold as a dashed line, its value labelled in the right margin;
-- an undefined value is a gap in its line, an "n/a" mark on the axis and a note: never a 0.
+- an undefined value is a gap in its line, an "n/a" mark on the axis and a note: never a 0;
+- where a group's reference group changes (ratios and differences are measured against it),
+  its line breaks, a dashed vertical marker stands between the two audits, and a note and the
+  data table say what changed (``trend_reference``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from auditor.service.queries import TrendPoint
+from auditor.service.trend_reference import (
+    ReferenceChange,
+    ReferenceMark,
+    find_changes,
+    reference_label,
+    reference_marks,
+    reference_notes,
+)
 
 _XFn = Callable[[int], float]
 _YFn = Callable[[float], float]
@@ -114,6 +125,8 @@ class TableRow:
     verdict_symbol: str
     verdict_word: str
     verdict_css: str
+    reference: str
+    reference_was: str | None  # the previous audit's reference of this group, if it differed
 
 
 @dataclass(frozen=True)
@@ -139,6 +152,7 @@ class TrendChart:
     series: tuple[Series, ...]
     thresholds: tuple[Threshold, ...]
     gaps: tuple[Gap, ...]
+    reference_marks: tuple[ReferenceMark, ...]
     notes: tuple[str, ...]
     description: str
     rows: tuple[TableRow, ...]
@@ -199,11 +213,15 @@ def build_trend_chart(metric: str, slug: str, points: Sequence[TrendPoint]) -> T
     def y_of(v: float) -> float:
         return TOP + (hi - v) / (hi - lo) * plot_h
 
+    changes = {g: find_changes(by_group[g], g) for g in groups}
+    drawn_changes = [c for g in drawn for c in changes[g]]
+    slot_names = [f"{slot.version} ({slot.when})" for slot in slots]
     dodge = min(5.0, slot_w * 0.4 / max(len(drawn), 1))
     series = []
     for g_index, group in enumerate(drawn):
         offset = (g_index - (len(drawn) - 1) / 2) * dodge
-        series.append(_series(group, g_index, by_group[group], slots, x_of, offset, y_of))
+        breaks = {c.slot for c in changes[group]}
+        series.append(_series(group, g_index, by_group[group], slots, x_of, offset, y_of, breaks))
     notes = [
         f"{s.group}: undefined in {len(s.undefined_in)} audit"
         f"{'s' if len(s.undefined_in) != 1 else ''} ({', '.join(s.undefined_in)}), "
@@ -211,6 +229,7 @@ def build_trend_chart(metric: str, slug: str, points: Sequence[TrendPoint]) -> T
         for s in series
         if s.undefined_in
     ]
+    notes += reference_notes(drawn_changes, slot_names, group_label)
     if hidden:
         notes.append(
             f"{len(hidden)} more group{'s' if len(hidden) != 1 else ''} not drawn "
@@ -243,9 +262,12 @@ def build_trend_chart(metric: str, slug: str, points: Sequence[TrendPoint]) -> T
         series=tuple(series),
         thresholds=_thresholds(points, slots, index, x_of, slot_w, y_of),
         gaps=_gaps(slots, by_group, drawn, x_of),
+        reference_marks=reference_marks(
+            drawn_changes, slot_names, lambda i: x_of(i) - slot_w / 2, TOP, group_label
+        ),
         notes=tuple(notes),
-        description=_description(metric, slots, drawn, points),
-        rows=_table(points, slots, index),
+        description=_description(metric, slots, drawn, points, len(drawn_changes)),
+        rows=_table(points, slots, index, [c for g in groups for c in changes[g]]),
     )
 
 
@@ -322,14 +344,20 @@ def _series(
     x_of: _XFn,
     offset: float,
     y_of: _YFn,
+    breaks: set[int],
 ) -> Series:
-    """A group's path, broken wherever the value is undefined or the group is absent."""
+    """A group's path, broken wherever the value is undefined, the group is absent, or its
+    reference group changed (before the slots in ``breaks``)."""
     paths: list[str] = []
     run: list[tuple[float, float]] = []
     markers = []
     undefined = []
     for i, slot in enumerate(slots):
         point = values.get(i)
+        if i in breaks:
+            if len(run) > 1:
+                paths.append(_path(run))
+            run = []
         if point is None or point.value is None:
             if point is not None:
                 undefined.append(f"{slot.version}, {slot.date}")
@@ -454,22 +482,36 @@ def _gaps(
 
 
 def _description(
-    metric: str, slots: Sequence[_Slot], drawn: Sequence[str], points: Sequence[TrendPoint]
+    metric: str,
+    slots: Sequence[_Slot],
+    drawn: Sequence[str],
+    points: Sequence[TrendPoint],
+    reference_changes: int,
 ) -> str:
     if not slots:
         return f"No audits of {metric} yet."
     groups = ", ".join(group_label(g) for g in drawn)
+    changed = (
+        f" The reference group changes {reference_changes} time"
+        f"{'s' if reference_changes != 1 else ''}: the line breaks there (see the notes)."
+        if reference_changes
+        else ""
+    )
     return (
         f"Trend of {metric} over {len(slots)} audit{'s' if len(slots) != 1 else ''} "
-        f"from {slots[0].when} to {slots[-1].when}, for {groups}. "
+        f"from {slots[0].when} to {slots[-1].when}, for {groups}.{changed} "
         "The data table below lists every value."
     )
 
 
 def _table(
-    points: Sequence[TrendPoint], slots: Sequence[_Slot], index: dict[str, int]
+    points: Sequence[TrendPoint],
+    slots: Sequence[_Slot],
+    index: dict[str, int],
+    changes: Sequence[ReferenceChange],
 ) -> tuple[TableRow, ...]:
     ordered = sorted(points, key=lambda p: (-index[p.audit_id], p.group_key))
+    was = {(c.group, c.slot): reference_label(c.before) for c in changes}
     rows = []
     for p in ordered:
         slot = slots[index[p.audit_id]]
@@ -485,6 +527,8 @@ def _table(
                 verdict_symbol=symbol,
                 verdict_word=word,
                 verdict_css=css,
+                reference=reference_label(p.reference_group),
+                reference_was=was.get((p.group_key, index[p.audit_id])),
             )
         )
     return tuple(rows)

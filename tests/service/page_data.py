@@ -6,7 +6,8 @@ regressions section compares two real ``audit.json`` files. ``seed`` writes ever
 migrated database and its data dir:
 
 - ``credit-scoring``: five succeeded audits (v1.0 ... v1.4, one per day; v1.2 inconclusive with
-  an undefined value; v1.3 and v1.4 carry the real audit.json and report.html), a failed job
+  an undefined value; the age groups' reference group changes at v1.3; v1.3 and v1.4 carry the
+  real audit.json and report.html), a failed job
   (timeout), a queued, a running and a canceled one;
 - ``fraud-model``: two succeeded audits;
 - a model with a hostile name, label, version and group key (``<script>...``).
@@ -34,6 +35,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_models" / "data" / "germa
 HOSTILE = "<script>alert(1)</script>"
 HOSTILE_LABEL = "<img src=x onerror=alert(1)>"
 HOSTILE_GROUP = "<script>alert(2)</script>"
+HOSTILE_REFERENCE = "<script>alert(3)</script>"
 DAY0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
 DI = "fairness.favorable_rate:ratio_to_highest"
@@ -90,11 +92,16 @@ def _judge(value: float | None, low: float | None, high: float | None) -> str:
 
 
 # Per version: ratio to the highest group's favourable rate (None: undefined), accuracy, TPR gap.
+# From v1.3 the under-25s have the highest rate: the age groups' reference changes there.
 _DI = {
     "sex=female": (0.93, 0.88, 0.86, 0.90, 0.62),
     "sex=male": (1.0, 1.0, 1.0, 1.0, 1.0),
-    "age_group=under 25": (0.84, 0.81, None, 0.79, 0.74),
-    "age_group=25 and over": (1.0, 1.0, 1.0, 1.0, 1.0),
+    "age_group=under 25": (0.84, 0.81, None, 1.0, 1.0),
+    "age_group=25 and over": (1.0, 1.0, 1.0, 0.95, 0.78),
+}
+_DI_REFERENCE = {
+    "sex": ("sex=male",) * 5,
+    "age_group": ("age_group=25 and over",) * 3 + ("age_group=under 25",) * 2,
 }
 _ACCURACY = (0.74, 0.75, 0.73, 0.71, 0.69)
 _TPR_GAP = {"sex=female": (-0.03, -0.05, 0.02, -0.06, -0.14), "sex=male": (0.0,) * 5}
@@ -110,6 +117,7 @@ def _metric_rows(model: Model, audit: Audit, i: int) -> list[AuditMetric]:
         value: float | None,
         ci: float | None,
         bounds: tuple[float | None, float | None],
+        reference: str | None = None,
     ) -> None:
         low, high = bounds
         judged = low is not None or high is not None
@@ -127,15 +135,18 @@ def _metric_rows(model: Model, audit: Audit, i: int) -> list[AuditMetric]:
                 verdict=_judge(value, low, high) if judged else None,
                 threshold_min=low,
                 threshold_max=high,
+                reference_group=reference,
             )
         )
 
     for group, values in _DI.items():
         ci = None if values[i] == 1.0 else 0.06
-        add(DI, group, values[i], ci, (0.8, None))
+        reference = _DI_REFERENCE[group.partition("=")[0]][i]
+        add(DI, group, values[i], ci, (0.8, None), reference)
     add(ACCURACY, "", _ACCURACY[i], 0.02, (0.7, None))
     for group, values in _TPR_GAP.items():
-        add(TPR_GAP, group, values[i], None if group == "sex=male" else 0.04, (-0.1, 0.1))
+        ci = None if group == "sex=male" else 0.04
+        add(TPR_GAP, group, values[i], ci, (-0.1, 0.1), "sex=male")
     add(SELECTION, "sex=female", 0.5 + 0.01 * i, None, (None, None))
     return rows
 
@@ -249,6 +260,7 @@ def seed(settings: ServiceSettings, real: RealAudits) -> Seeded:
                     ci_high=0.8,
                     verdict="fail",
                     threshold_min=0.8,
+                    reference_group=HOSTILE_REFERENCE,
                 )
             )
             _write_artifact(settings, h, "summary.md", f"# {HOSTILE}\n".encode())

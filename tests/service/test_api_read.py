@@ -91,7 +91,13 @@ def test_list_filters_by_model_status_and_verdict(
     assert ids("model=b&status=queued") == {queued}
     assert ids("status=succeeded&verdict=fail") == {failed}
     assert ids("model=nobody") == set()
-    problem(client.get("/api/v1/audits?status=done", headers=bearer(tokens["read"])), 422)
+    for bad in ("status=done", "verdict=maybe", "status=succeeded&verdict=passed"):
+        body = problem(
+            client.get(f"/api/v1/audits?{bad}", headers=bearer(tokens["read"])),
+            400,
+            "invalid-request",
+        )
+        assert body["errors"][0]["loc"][0] == "query" and "one of" in body["detail"]
 
 
 def test_get_audit_and_unknown_ids(client: TestClient, tokens: dict[str, str]) -> None:
@@ -182,20 +188,33 @@ def test_artifacts_not_ready_then_served_with_etag_and_csp(
     assert resource["links"]["artifacts"] == {"report.html": url}
     problem(client.get(f"/api/v1/audits/{done}/artifacts/report.pdf", headers=read), 404)
     problem(client.get(f"/api/v1/audits/{done}/artifacts/..%2Fx", headers=read), 404)
-    problem(client.get(f"/api/v1/audits/{done}/artifacts/params.json", headers=read), 422)
+    for unknown in ("params.json", "report.exe", "x" * 300):  # as on the pages: 404, not 422
+        url = f"/api/v1/audits/{done}/artifacts/{unknown}"
+        assert "there are report.pdf" in problem(client.get(url, headers=read), 404)["detail"]
 
 
 def test_models_list_counts_and_last_verdict(client: TestClient, tokens: dict[str, str]) -> None:
     add_audit(client, model="credit", status="succeeded", verdict="pass", created_at=T0)
-    last = add_audit(
+    judged = add_audit(
         client, model="credit", status="succeeded", verdict="fail", created_at=T0 + timedelta(1)
     )
+    add_audit(client, model="credit", status="failed", created_at=T0 + timedelta(2))
+    newest = add_audit(client, model="credit", status="running", created_at=T0 + timedelta(3))
     add_audit(client, model="hiring", created_at=T0)
     body = client.get("/api/v1/models", headers=bearer(tokens["read"])).json()
     by_name = {item["name"]: item for item in body["items"]}
-    assert by_name["credit"]["audits"] == 2 and by_name["credit"]["last_verdict"] == "fail"
-    assert by_name["credit"]["last_audit_id"] == last
-    assert by_name["hiring"]["last_status"] == "queued" and by_name["hiring"]["audits"] == 1
+    credit = by_name["credit"]
+    assert credit["audits"] == 4
+    # The newest audit runs (its job status), but the model's last verdict is still the
+    # newest succeeded audit's: fail, not "no verdict" while it runs (nor after a failed job).
+    assert credit["last_status"] == "running" and credit["last_audit_id"] == newest
+    assert credit["last_audit_at"].startswith("2024-05-04")
+    assert credit["last_verdict"] == "fail" and credit["last_verdict_audit_id"] == judged
+    assert credit["last_verdict_at"].startswith("2024-05-02")
+    hiring = by_name["hiring"]
+    assert hiring["last_status"] == "queued" and hiring["audits"] == 1
+    assert hiring["last_verdict"] is None and hiring["last_verdict_audit_id"] is None
+    assert hiring["last_verdict_at"] is None
 
 
 @pytest.fixture
@@ -231,6 +250,7 @@ def trend(client: TestClient) -> list[str]:
             value=0.9,
             threshold_min=0.8,
             verdict="pass",
+            reference_group="sex=male" if i < 2 else "-sex=other",  # the largest group changed
         )
     failed = add_audit(client, model="credit", status="failed", created_at=T0 + timedelta(days=9))
     add_metric(client, failed, "fairness.selection_rate", group_key="", value=0.0)
@@ -263,6 +283,11 @@ def test_trends_json_metrics_and_filters(
         "fairness.selection_rate": ["", "@sex=female"],
         "fairness.selection_rate:ratio_to_reference": ["sex=female"],
     }
+    ratio = client.get(
+        url, params={"metric": "fairness.selection_rate:ratio_to_reference"}, headers=read
+    ).json()["points"]
+    assert [p["reference_group"] for p in ratio] == ["sex=male", "sex=male", "-sex=other"]
+    assert all(p["reference_group"] is None for p in points)
     problem(client.get(url, params={"metric": "nope"}, headers=read), 404)
     problem(client.get("/api/v1/models/nobody/trends?metric=x", headers=read), 404)
     problem(client.get(url, headers=read), 422)
@@ -285,7 +310,14 @@ def test_trends_csv_escapes_formula_cells(
     assert versions == {"'=cmd|'/c calc'!A1", "'+1", "2"}
     assert {row["group"] for row in rows} == {"", "'@sex=female"}
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values())
-    assert rows[0]["value"] == "0.5"
+    assert rows[0]["value"] == "0.5" and rows[0]["reference_group"] == ""
+    ratio = client.get(
+        "/api/v1/models/credit/trends.csv",
+        params={"metric": "fairness.selection_rate:ratio_to_reference"},
+        headers=bearer(tokens["read"]),
+    )
+    references = [row["reference_group"] for row in csv.DictReader(io.StringIO(ratio.text))]
+    assert references == ["sex=male", "sex=male", "'-sex=other"]  # a formula start is defused
 
 
 def test_policies_lists_the_built_in_names(client: TestClient, tokens: dict[str, str]) -> None:

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from alembic import command
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select, update
 
 from auditor.cli import main
 from auditor.service import migrate
 from auditor.service.app import create_app
 from auditor.service.database import make_engine, session_factory, transaction
+from auditor.service.db import ApiToken, utcnow
 from auditor.service.serve import is_loopback, prepare_database
 from auditor.service.settings import ServiceSettings
-from auditor.service.tokens import authenticate, create_token, list_tokens, revoke_token
+from auditor.service.tokens import (
+    authenticate,
+    create_token,
+    digest,
+    list_tokens,
+    record_use,
+    revoke_token,
+    use_due,
+)
+from tests.service.conftest import bearer
 
 TABLES = {"api_tokens", "models", "audits", "audit_metrics", "audit_artifacts"}
 
@@ -81,6 +92,36 @@ def test_tokens_are_hashed_scoped_and_revocable(migrated: ServiceSettings) -> No
     # Only the digest is stored: the secret appears nowhere in the database file.
     if migrated.url.startswith("sqlite"):
         assert secret.encode() not in Path(migrated.url.removeprefix("sqlite:///")).read_bytes()
+
+
+def test_last_used_at_is_written_at_most_once_a_minute(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    sessions = client.app.state.sessions  # type: ignore[attr-defined]
+    where = ApiToken.token_sha256 == digest(tokens["read"])
+
+    def last_used() -> object:
+        with transaction(sessions) as session:
+            return session.scalar(select(ApiToken.last_used_at).where(where))
+
+    with transaction(sessions) as session:  # authenticating only reads
+        token = authenticate(session, tokens["read"])
+    assert token is not None and use_due(token) and last_used() is None
+    assert client.get("/api/v1/policies", headers=bearer(tokens["read"])).status_code == 200
+    first = last_used()
+    assert first is not None
+    assert client.get("/api/v1/policies", headers=bearer(tokens["read"])).status_code == 200
+    assert last_used() == first  # within the minute: not written again
+    with transaction(sessions) as session:
+        token = authenticate(session, tokens["read"])
+        assert token is not None and not use_due(token)
+        assert not record_use(session, token.id)  # the conditional UPDATE matches nothing
+        session.execute(
+            update(ApiToken).where(where).values(last_used_at=utcnow() - timedelta(minutes=2))
+        )
+    assert client.get("/api/v1/policies", headers=bearer(tokens["read"])).status_code == 200
+    latest = last_used()
+    assert latest is not None and latest != first
 
 
 def test_token_commands_print_the_secret_once_and_list_without_it(tmp_path: Path) -> None:

@@ -85,3 +85,14 @@ def test_every_api_operation_documents_its_problems() -> None:
                     content = response["content"]
                     assert list(content) == ["application/problem+json"], (method, path, status)
             assert "401" in responses and "403" in responses, (method, path)
+            (requirement,) = operation["security"]  # the token and the scope it needs
+            assert list(requirement) == ["bearer"] and len(requirement["bearer"]) == 1
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    listing = spec["paths"]["/api/v1/audits"]["get"]
+    assert listing["security"] == [{"bearer": ["read"]}]
+    assert spec["paths"]["/api/v1/audits/{audit_id}"]["delete"]["security"] == [
+        {"bearer": ["admin"]}
+    ]
+    filters = {p["name"]: p["schema"] for p in listing["parameters"]}
+    assert filters["status"]["enum"] == ["queued", "running", "succeeded", "failed", "canceled"]
+    assert filters["verdict"]["enum"] == ["pass", "fail", "inconclusive"]

@@ -22,6 +22,7 @@ from tests.service.page_data import (
     HOSTILE,
     HOSTILE_GROUP,
     HOSTILE_LABEL,
+    HOSTILE_REFERENCE,
     KEY_METRICS,
     RealAudits,
     Seeded,
@@ -287,8 +288,12 @@ def test_models_page(client: httpx.Client, tokens: dict[str, str], seeded: Seede
     rows = {text_of(r) for r in re.findall(r"<tr>.*?</tr>", markup, flags=re.S)}
     credit = next(r for r in rows if r.startswith("credit-scoring"))
     assert credit.startswith("credit-scoring 9 2025-03-06") and "◷ queued" in credit
+    # The newest audit is queued; the latest verdict is v1.4's (the newest succeeded audit).
+    assert credit.endswith("✘ fail 2025-03-05 09:30 UTC (an earlier audit)")
+    assert f'href="/ui/audits/{seeded.audits["v1.4"]}"' in markup
     fraud = next(r for r in rows if r.startswith("fraud-model"))
     assert fraud.startswith("fraud-model 2") and "✘ fail" in fraud
+    assert "earlier" not in fraud  # its newest audit is the one that gave the verdict
     assert 'href="/ui/audits?model=fraud-model"' in markup
 
 
@@ -307,7 +312,7 @@ def test_model_page_charts_each_key_metric(
         assert 'class="xversion"' in chart and ">v1.4</text>" in chart
     di = by_metric["fairness.favorable_rate:ratio_to_highest"]
     assert ">≥ 0.8</text>" in di
-    assert di.count('class="mark-fail"') == 3  # v1.3 under 25, v1.4 female and under 25
+    assert di.count('class="mark-fail"') == 2  # v1.4: female, 25 and over
     assert di.count('class="mark-inconclusive"') == 0  # the undefined value is no mark
     assert 'class="gap"' in di and "undefined here: age_group=under 25" in di
     gap = by_metric["fairness.true_positive_rate:difference_to_reference"]
@@ -317,6 +322,22 @@ def test_model_page_charts_each_key_metric(
     note = "age_group=under 25: undefined in 1 audit (v1.2, 2025-03-03), drawn as a gap, not as 0."
     assert note in body
     assert "fairness.selection_rate" in body  # measured without a threshold: listed, no chart
+    lead = text_of(re.findall(r'<p class="lead">.*?</p>', markup, flags=re.S)[0])
+    assert "the newest ( 2025-03-06 16:42 UTC ): job ◷ queued" in lead
+    assert "Latest verdict ✘ fail from the newest succeeded audit ( 2025-03-05 09:30 UTC )" in lead
+    # The age groups' reference changed at v1.3: marked on the chart, noted, in the table.
+    assert di.count('<line class="refchange"') == 1 and ">ref 1</text>" in di
+    for chart in (gap, by_metric["performance.accuracy"]):
+        assert "refchange" not in chart
+    changed = (
+        "ref 1, at v1.3 (2025-03-04 09:30 UTC): the reference group changed (age_group=25 "
+        "and over: age_group=25 and over → age_group=under 25; age_group=under 25: "
+        "age_group=25 and over → age_group=under 25). Values before and after are measured "
+        "against different groups and do not compare: the line is broken there."
+    )
+    assert changed in body
+    assert body.count("changed (was age_group=25 and over)") == 2
+    assert "ref N: the reference group changed (the line breaks; see the notes)" in body
 
 
 def test_model_page_compares_the_last_two_succeeded_audits(
@@ -349,7 +370,7 @@ def test_regressions_need_two_audits_with_audit_json(
 def test_hostile_names_are_escaped_everywhere(
     client: httpx.Client, tokens: dict[str, str], seeded: Seeded
 ) -> None:
-    raw = (HOSTILE, HOSTILE_LABEL, HOSTILE_GROUP, "<b>bold</b>")
+    raw = (HOSTILE, HOSTILE_LABEL, HOSTILE_GROUP, HOSTILE_REFERENCE, "<b>bold</b>")
     for url in all_pages(seeded):
         markup = page(client, url, tokens["read"])
         for text in raw:
@@ -359,4 +380,5 @@ def test_hostile_names_are_escaped_everywhere(
     assert html.escape(HOSTILE_LABEL, quote=False) in listing
     model = page(client, f"/ui/models/{quote(HOSTILE, safe='')}", tokens["read"])
     assert html.escape(HOSTILE_GROUP, quote=False) in model  # in the chart's legend and table
+    assert html.escape(HOSTILE_REFERENCE, quote=False) in model  # the table's reference
     assert f"/ui/models/{quote(HOSTILE, safe='')}" in listing  # links are URL-encoded

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from auditor.service import migrate
 from auditor.service.database import make_engine, session_factory, transaction
@@ -114,20 +114,27 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser_context(server: Server) -> Iterator[BrowserContext]:
+def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
-        browser = p.chromium.launch(
+        launched = p.chromium.launch(
             executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
         )
-        context = browser.new_context(
-            http_credentials={"username": "x", "password": server.token},
-            viewport={"width": 1280, "height": 900},
-        )
         try:
-            yield context
+            yield launched
         finally:
-            context.close()
-            browser.close()
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser_context(server: Server, browser: Browser) -> Iterator[BrowserContext]:
+    context = browser.new_context(
+        http_credentials={"username": "x", "password": server.token},
+        viewport={"width": 1280, "height": 900},
+    )
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 def _open(context: BrowserContext, url: str) -> tuple[Page, list[str]]:
@@ -196,8 +203,31 @@ def test_model_page_in_a_browser(
         box = chart.bounding_box()
         assert box is not None and box["width"] > 500 and box["height"] > 150
     assert page.get_by_text("drawn as a gap, not as 0").first.is_visible()
+    di = charts.nth(0)  # the age groups' reference group changed at v1.3
+    marker = di.locator("line.refchange")
+    assert marker.count() == 1 and di.locator("text.refchange-label").first.is_visible()
+    assert page.get_by_text("ref 1, at v1.3").first.is_visible()
     page.screenshot(path=str(shots / "model.png"), full_page=True)
-    assert not errors
+    charts.nth(0).screenshot(path=str(shots / "model-chart-reference.png"))
+    models, model_errors = _open(browser_context, f"{server.base_url}/ui/models")
+    assert models.get_by_text("(an earlier audit)").first.is_visible()
+    models.screenshot(path=str(shots / "models.png"), full_page=True)
+    assert not errors and not model_errors
+
+
+def test_docs_page_in_a_browser(server: Server, browser: Browser, shots: Path) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # no credentials
+    try:
+        page, errors = _open(context, f"{server.base_url}/docs")
+        assert page.get_by_role("heading", name="auditor API").is_visible()
+        assert page.locator("article.operation").count() >= 11
+        page.get_by_role("link", name="DELETE /api/v1/audits/{audit_id}").click()
+        page.wait_for_url("**/docs#delete-api-v1-audits-audit-id")
+        assert page.locator("#delete-api-v1-audits-audit-id").is_visible()
+        page.screenshot(path=str(shots / "docs.png"), full_page=True)
+        assert not errors
+    finally:
+        context.close()
 
 
 def test_browser_without_credentials_is_asked_to_sign_in(server: Server) -> None:

@@ -15,6 +15,7 @@ from auditor.service.trend_chart import (
     TOP,
     build_trend_chart,
 )
+from auditor.service.trend_reference import LABEL_ROOM_PX, MAX_NOTES
 
 T0 = datetime(2025, 1, 1, 12, tzinfo=UTC)
 
@@ -28,6 +29,7 @@ def point(
     low: float | None = 0.8,
     high: float | None = None,
     hours: bool = False,
+    reference: str | None = None,
 ) -> TrendPoint:
     step = timedelta(hours=i) if hours else timedelta(days=i)
     return TrendPoint(
@@ -42,6 +44,7 @@ def point(
         audit_verdict="pass",
         threshold_min=low,
         threshold_max=high,
+        reference_group=reference,
     )
 
 
@@ -139,3 +142,61 @@ def test_only_the_newest_audits_are_drawn() -> None:
     assert len(chart.series[0].markers) == MAX_AUDITS
     assert chart.x_ticks[-1].version == f"v{MAX_AUDITS + 4}"
     assert chart.notes[0].startswith(f"The newest {MAX_AUDITS} of {MAX_AUDITS + 5} audits")
+
+
+def test_a_changed_reference_group_breaks_the_line_and_is_marked() -> None:
+    refs = ["sex=male", "sex=male", "sex=other", "sex=other"]
+    points = [point(i, 0.9 - i / 50, reference=ref) for i, ref in enumerate(refs)]
+    chart = build_trend_chart("m", "c1", points)
+    (series,) = chart.series
+    assert len(series.paths) == 2 and all(p.count("L") == 1 for p in series.paths)  # 0-1, 2-3
+    (mark,) = chart.reference_marks
+    x1, x2 = (m.x for m in series.markers[1:3])
+    assert x1 < mark.x < x2 and mark.label == "ref 1"
+    assert "sex=female: sex=male → sex=other" in mark.title
+    (note,) = chart.notes
+    assert note.startswith("ref 1, at v2 (2025-01-03 12:00 UTC): the reference group changed")
+    assert "(sex=female: sex=male → sex=other)" in note and "the line is broken there" in note
+    assert "The reference group changes 1 time" in chart.description
+    assert [(r.version, r.reference, r.reference_was) for r in chart.rows] == [
+        ("v3", "sex=other", None),
+        ("v2", "sex=other", "sex=male"),
+        ("v1", "sex=male", None),
+        ("v0", "sex=male", None),
+    ]
+
+
+def test_an_unchanged_reference_draws_no_marker() -> None:
+    points = [point(i, 0.9, reference="sex=male") for i in range(4)]
+    chart = build_trend_chart("m", "c1", points)
+    assert chart.reference_marks == () and chart.notes == ()
+    assert len(chart.series[0].paths) == 1
+    assert {r.reference for r in chart.rows} == {"sex=male"}
+
+
+def test_groups_changing_together_share_one_marker_and_note() -> None:
+    points = [
+        point(i, 0.9, group=group, reference=ref)
+        for i, ref in enumerate(["age=25+", "age=25+", "age=<25"])
+        for group in ("age=<25", "age=25+")
+    ]
+    chart = build_trend_chart("m", "c1", points)
+    assert len(chart.reference_marks) == 1
+    (note,) = chart.notes
+    assert "age=25+: age=25+ → age=<25; age=<25: age=25+ → age=<25" in note
+    assert all(len(s.paths) == 1 for s in chart.series)  # each: 0-1 joined, 2 alone
+
+
+def test_a_reference_that_keeps_changing_has_labels_apart_and_few_notes() -> None:
+    points = [point(i, 0.9, hours=True, reference=f"g={i % 2}") for i in range(30)]
+    chart = build_trend_chart("m", "c1", points)
+    marks = chart.reference_marks
+    assert len(marks) == 29 and [m.label for m in marks[:2]] == ["ref 1", "ref 2"]
+    by_row: dict[float, list[float]] = {}
+    for mark in marks:
+        by_row.setdefault(mark.label_y, []).append(mark.x)
+    for xs in by_row.values():  # labels on one row never overlap
+        assert all(b - a >= LABEL_ROOM_PX or b - a < 0 for a, b in itertools.pairwise(xs))
+    assert len(chart.notes) == MAX_NOTES + 1
+    assert chart.notes[-1].startswith("24 more reference changes")
+    assert chart.series[0].paths == ()  # no two values joined

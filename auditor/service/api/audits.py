@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auditor.service.api.responses import AUTH, problems
-from auditor.service.api.schemas import AuditPage, AuditResource, JobStatus, Verdict
+from auditor.service.api.schemas import AuditPage, AuditResource
 from auditor.service.artifacts import artifact_response, find_audit
 from auditor.service.auth import Admin, Read, Submit
-from auditor.service.database import transaction
-from auditor.service.db import FINISHED, Audit, utcnow
+from auditor.service.database import read_transaction, transaction
+from auditor.service.db import FINISHED, JOB_STATUSES, VERDICTS, Audit, utcnow
 from auditor.service.problems import Problem
 from auditor.service.queries import MAX_PAGE, audit_resource, list_audits
 from auditor.service.storage import ARTIFACTS, remove_audit_files
@@ -22,7 +23,41 @@ from auditor.service.tokens import TokenInfo
 
 router = APIRouter(tags=["audits"])
 
-ArtifactName = Literal["report.pdf", "report.html", "audit.json", "junit.xml", "summary.md"]
+# Plain strings, checked by list_audits and artifact_response: an unknown value is a problem
+# (400 for a filter, 404 for an artefact), as on the pages; the schema still lists the values.
+
+
+def _one_of(values: tuple[str, ...] | list[str]) -> Callable[[dict[str, Any]], None]:
+    """The parameter's schema: a string from ``values`` (documented; the server checks it)."""
+
+    def rewrite(schema: dict[str, Any]) -> None:
+        schema.pop("anyOf", None)
+        schema.update(type="string", enum=list(values))
+
+    return rewrite
+
+
+StatusFilter = Annotated[
+    str | None,
+    Query(
+        description=f"Job status: one of {', '.join(JOB_STATUSES)} (else 400)",
+        json_schema_extra=_one_of(JOB_STATUSES),
+    ),
+]
+VerdictFilter = Annotated[
+    str | None,
+    Query(
+        description=f"Verdict of succeeded audits: one of {', '.join(VERDICTS)} (else 400)",
+        json_schema_extra=_one_of(VERDICTS),
+    ),
+]
+ArtifactName = Annotated[
+    str,
+    Path(
+        description=f"One of {', '.join(ARTIFACTS)} (another name is 404)",
+        json_schema_extra=_one_of(list(ARTIFACTS)),
+    ),
+]
 _ARTIFACT_CONTENT: dict[str, dict[str, str]] = {
     media.split(";")[0]: {} for media in ARTIFACTS.values()
 }
@@ -45,16 +80,17 @@ def _locked_audit(session: Session, audit_id: str) -> Audit:
 def get_audits(
     request: Request,
     model: Annotated[str | None, Query(max_length=200, description="Model name")] = None,
-    status: Annotated[JobStatus | None, Query(description="Job status")] = None,
-    verdict: Annotated[Verdict | None, Query(description="Verdict of succeeded audits")] = None,
+    status: StatusFilter = None,
+    verdict: VerdictFilter = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[
         str | None, Query(max_length=500, description="`next_cursor` of the page before")
     ] = None,
     token: TokenInfo = Read,
 ) -> dict[str, Any]:
-    """Ordered by (created_at DESC, id); `next_cursor` is null on the last page."""
-    with transaction(request.app.state.sessions) as session:
+    """Ordered by (created_at DESC, id); `next_cursor` is null on the last page. An unknown
+    `status` or `verdict`, or a cursor this server did not hand out, is 400."""
+    with read_transaction(request.app.state.sessions) as session:
         audits, next_cursor = list_audits(
             session, model=model, status=status, verdict=verdict, limit=limit, cursor=cursor
         )
@@ -70,7 +106,7 @@ def get_audits(
 )
 def get_audit(request: Request, audit_id: str, token: TokenInfo = Read) -> dict[str, Any]:
     """The audit's status, verdict, timing, error and links."""
-    with transaction(request.app.state.sessions) as session:
+    with read_transaction(request.app.state.sessions) as session:
         return audit_resource(find_audit(session, audit_id), API_PATH)
 
 
@@ -148,7 +184,8 @@ def get_artifact(
     request: Request, audit_id: str, name: ArtifactName, token: TokenInfo = Read
 ) -> Response:
     """`report.html` is served with a sandboxing Content-Security-Policy; 409 while the audit
-    is queued or running (`Retry-After`), 304 when `If-None-Match` matches the ETag."""
+    is queued or running (`Retry-After`), 304 when `If-None-Match` matches the ETag; an unknown
+    name, or one this audit does not have, is 404."""
     settings = request.app.state.settings
-    with transaction(request.app.state.sessions) as session:
+    with read_transaction(request.app.state.sessions) as session:
         return artifact_response(request, session, settings.audits_dir, audit_id, name)

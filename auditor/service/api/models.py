@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from auditor.service.api.responses import AUTH, problems
 from auditor.service.api.schemas import ModelList, ModelMetrics, TrendSeries
 from auditor.service.auth import Read
-from auditor.service.database import transaction
+from auditor.service.database import read_transaction
 from auditor.service.problems import Problem
 from auditor.service.queries import (
     TrendPoint,
@@ -42,6 +42,7 @@ CSV_COLUMNS = (
     "audit_verdict",
     "threshold_min",
     "threshold_max",
+    "reference_group",
 )
 MetricQuery = Annotated[
     str, Query(min_length=1, max_length=200, description="e.g. fairness.selection_rate")
@@ -86,8 +87,10 @@ def _series(
     responses=problems(*AUTH),
 )
 def get_models(request: Request, token: TokenInfo = Read) -> dict[str, Any]:
-    """Every model name that audits were submitted under, by name."""
-    with transaction(request.app.state.sessions) as session:
+    """Every model name that audits were submitted under, by name. `last_status` is the job
+    status of its newest audit; `last_verdict` the verdict of its newest *succeeded* audit (an
+    earlier one while a new audit is queued or running, or after a failed job)."""
+    with read_transaction(request.app.state.sessions) as session:
         return {"items": [asdict(m) for m in list_models(session)]}
 
 
@@ -99,7 +102,7 @@ def get_models(request: Request, token: TokenInfo = Read) -> dict[str, Any]:
 )
 def get_model_metrics(request: Request, name: str, token: TokenInfo = Read) -> dict[str, Any]:
     """Each measured metric with its group keys; `key_metrics` are those a rule judged."""
-    with transaction(request.app.state.sessions) as session:
+    with read_transaction(request.app.state.sessions) as session:
         find_model(session, name)
         groups: dict[str, list[str]] = {}
         for metric, group in model_metric_keys(session, name):
@@ -125,8 +128,11 @@ def get_trends(
     since: SinceQuery = None,
     token: TokenInfo = Read,
 ) -> dict[str, Any]:
-    """Oldest first; one point per audit and group (all groups unless `group` is given)."""
-    with transaction(request.app.state.sessions) as session:
+    """Oldest first; one point per audit and group (all groups unless `group` is given).
+
+    Ratios and differences are measured against each point's `reference_group`, which can
+    change between audits: values measured against different references do not compare."""
+    with read_transaction(request.app.state.sessions) as session:
         points = _series(session, name, metric, group, since)
     return {
         "model": name,
@@ -154,7 +160,7 @@ def get_trends_csv(
     token: TokenInfo = Read,
 ) -> Response:
     """Text cells that start with = + - @, a tab or a carriage return get a leading `'`."""
-    with transaction(request.app.state.sessions) as session:
+    with read_transaction(request.app.state.sessions) as session:
         points = _series(session, name, metric, group, since)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -172,6 +178,7 @@ def get_trends_csv(
             p.audit_verdict,
             p.threshold_min,
             p.threshold_max,
+            p.reference_group,
         )
         writer.writerow([spreadsheet_safe(cell) for cell in row])
     filename = f"{name}-{metric}-trend.csv"

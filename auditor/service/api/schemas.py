@@ -73,14 +73,21 @@ class AuditPage(BaseModel):
 
 
 class ModelItem(BaseModel):
-    """A model name (the key of its history) with its number of audits and the newest one."""
+    """A model name (the key of its history) with its number of audits, its newest audit, and
+    the verdict of its newest succeeded audit (which may be an older one)."""
 
     name: str
     audits: int
-    last_verdict: Verdict | None
-    last_status: JobStatus | None
-    last_audit_at: datetime | None
-    last_audit_id: str | None
+    last_status: JobStatus | None = Field(description="The job status of the newest audit")
+    last_audit_at: datetime | None = Field(description="When the newest audit was submitted")
+    last_audit_id: str | None = Field(description="The newest audit, whatever its status")
+    last_verdict: Verdict | None = Field(
+        description="The verdict of the newest succeeded audit; null if none has succeeded"
+    )
+    last_verdict_at: datetime | None = Field(
+        description="When the newest succeeded audit was submitted"
+    )
+    last_verdict_audit_id: str | None = Field(description="The newest succeeded audit")
 
 
 class ModelList(BaseModel):
@@ -118,6 +125,11 @@ class TrendPointOut(BaseModel):
     audit_verdict: Verdict | None
     threshold_min: float | None
     threshold_max: float | None
+    reference_group: str | None = Field(
+        description="The group a ratio or difference was measured against (null: none). It can "
+        "change between audits (by default the largest group): values measured against "
+        "different references do not compare"
+    )
 
 
 class TrendSeries(BaseModel):
