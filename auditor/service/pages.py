@@ -24,6 +24,7 @@ from auditor.service.page_render import error_page, render
 from auditor.service.page_views import audit_list_page, audit_page, model_rows
 from auditor.service.problems import Problem
 from auditor.service.queries import (
+    TrendPoint,
     find_model,
     key_metrics,
     list_audits,
@@ -137,6 +138,13 @@ def models_page(request: Request, token: Reader) -> HTMLResponse:
     return render(request, "models.html.j2", rows=rows, token_name=token.name)
 
 
+def chart_rank(metric: str, points: list[TrendPoint]) -> tuple[int, int, str]:
+    """Charts a reviewer should see first: failing in the newest audit, then fairness."""
+    newest = max((p.created_at for p in points), default=None)
+    failing = any(p.created_at == newest and p.verdict in ("fail", "error") for p in points)
+    return (0 if failing else 1, 0 if metric.startswith("fairness.") else 1, metric)
+
+
 @router.get("/models/{name:path}", response_class=HTMLResponse)
 def model_page(request: Request, token: Reader, name: str) -> HTMLResponse:
     """One model: the newest audit against the one before, and each key metric's trend."""
@@ -145,9 +153,10 @@ def model_page(request: Request, token: Reader, name: str) -> HTMLResponse:
         model = find_model(session, name)
         summary = next(m for m in list_models(session) if m.name == model.name)
         keys = key_metrics(session, model.name)
+        series = {metric: trend_points(session, model.name, metric) for metric in keys}
         charts = [
-            build_trend_chart(metric, f"chart-{i}", trend_points(session, model.name, metric))
-            for i, metric in enumerate(keys, start=1)
+            build_trend_chart(metric, f"chart-{i}", series[metric])
+            for i, metric in enumerate(sorted(keys, key=lambda m: chart_rank(m, series[m])), 1)
         ]
         others = sorted(
             {metric for metric, _ in model_metric_keys(session, model.name)} - set(keys)

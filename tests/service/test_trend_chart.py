@@ -200,3 +200,31 @@ def test_a_reference_that_keeps_changing_has_labels_apart_and_few_notes() -> Non
     assert len(chart.notes) == MAX_NOTES + 1
     assert chart.notes[-1].startswith("24 more reference changes")
     assert chart.series[0].paths == ()  # no two values joined
+
+
+def test_charts_failing_in_the_newest_audit_come_first_then_fairness() -> None:
+    from datetime import UTC, datetime
+
+    from auditor.service.pages import chart_rank
+    from auditor.service.queries import TrendPoint
+
+    old, new = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
+
+    def point(when: datetime, verdict: str) -> TrendPoint:
+        return TrendPoint("a", when, "v", "", 0.5, None, None, verdict, "fail", 0.8, None)
+
+    once_failed = [point(old, "fail"), point(new, "pass")]
+    fails_now = [point(old, "pass"), point(new, "fail")]
+    charts = {
+        "privacy.k_anonymity": fails_now,
+        "fairness.selection_rate:ratio_to_reference": once_failed,
+        "accountability.model_card_completeness": once_failed,
+        "fairness.true_positive_rate:difference_to_reference": fails_now,
+    }
+    order = sorted(charts, key=lambda m: chart_rank(m, charts[m]))
+    assert order == [
+        "fairness.true_positive_rate:difference_to_reference",
+        "privacy.k_anonymity",
+        "fairness.selection_rate:ratio_to_reference",
+        "accountability.model_card_completeness",
+    ]
