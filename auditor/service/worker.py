@@ -1,20 +1,17 @@
 """The worker process: claim an audit, run ``auditor audit`` in a child process, keep the result.
 
 ``python -m auditor.service.worker`` reads its settings from ``AUDITOR_*`` variables (``auditor
-serve`` starts its workers so). Each audit runs in its own child: the audit's folder as working
-directory, a scrubbed environment (no ``AUDITOR_*``, no database URL), an address-space limit, a
-wall-clock limit, its own process group, and death with the worker (``PR_SET_PDEATHSIG``), so a
-SIGKILLed worker leaves nothing running while its lease expires and another worker requeues the
-audit. A heartbeat thread renews the lease, stops the child when the lease is lost (another
+serve`` starts its workers so). Each audit runs in its own child (``child_process``: the
+audit's folder as working directory, a scrubbed environment, limits, and death with the worker),
+so a SIGKILLed worker leaves nothing running while its lease expires and another worker requeues
+the audit. A heartbeat thread renews the lease, stops the child when the lease is lost (another
 worker owns the audit now: nothing is written) and cancels it on request (SIGTERM, then SIGKILL).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import resource
 import secrets
 import shutil
 import signal
@@ -24,7 +21,6 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -32,18 +28,15 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from auditor.service import ingest, retention, storage
+from auditor.service import child_process, ingest, retention, storage
 from auditor.service.database import make_engine
 from auditor.service.db import Audit
 from auditor.service.jobs import Outcome, claim, finish, release, renew, requeue_expired
-from auditor.service.processes import die_with
 from auditor.service.requests import AuditParams, audit_command
-from auditor.service.settings import MIB, ServiceSettings
+from auditor.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
-WAIT_TICK = 0.1  # how often the worker looks at its child, the stop event and the clock
-DETAIL_CHARS = 2000  # error_detail: the end of stderr, where the CLI says what went wrong
 VERDICT_EXITS = (0, 1, 4)  # passed, failed, inconclusive: the audit ran to its verdict
 EXIT_ERRORS = {2: "usage", 3: "input_rejected"}
 
@@ -116,7 +109,7 @@ def run_job(
         _run(engine, settings, worker_id, audit_id, stop)
     except Exception:  # a bug of ours must fail the job, not kill the worker
         log.exception("audit %s: the worker failed", audit_id)
-        detail = _trim(traceback.format_exc())
+        detail = child_process.trim(traceback.format_exc())
         outcome = Outcome(status="failed", error_type="internal", error_detail=detail)
         try:
             finish(engine, audit_id, worker_id, outcome)
@@ -137,12 +130,12 @@ def _run(
     try:
         params = AuditParams.model_validate(stored)
     except ValidationError as exc:
-        detail = _trim(f"the stored parameters of this audit are invalid: {exc}")
+        detail = child_process.trim(f"the stored parameters of this audit are invalid: {exc}")
         outcome = Outcome(status="failed", error_type="internal", error_detail=detail)
         finish(engine, audit_id, worker_id, outcome)
         return
     argv = audit_command(params, storage.inputs_dir(settings.audits_dir, audit_id), out)
-    child = _spawn(argv, folder, logs, settings.audit_memory_mb)
+    child = child_process.spawn(argv, folder, logs, settings.audit_memory_mb)
     code, ended = _supervise(engine, settings, audit_id, worker_id, child, stop)
     if ended == "stopped":
         released = release(engine, audit_id, worker_id)
@@ -156,7 +149,7 @@ def _run(
         outcome = Outcome(status="canceled", exit_code=code)
     elif ended == "timeout":
         limit = f"the audit ran longer than {settings.audit_timeout_seconds:g} s and was stopped"
-        detail = _detail(logs, limit)
+        detail = child_process.detail(logs, limit)
         outcome = Outcome(
             status="failed", exit_code=code, error_type="timeout", error_detail=detail
         )
@@ -191,7 +184,7 @@ def _supervise(
     heartbeat = Heartbeat(engine, settings, audit_id, worker_id, child)
     heartbeat.start()
     try:
-        code, timed_out, stopped = _wait(child, settings.audit_timeout_seconds, stop)
+        code, timed_out, stopped = child_process.wait(child, settings.audit_timeout_seconds, stop)
     finally:
         heartbeat.done.set()
         heartbeat.join()
@@ -212,7 +205,9 @@ def _outcome(
         try:
             result = ingest.ingest(ingest.load(out / "audit.json"))
         except (OSError, ValueError) as exc:  # a crash before the CLI's handler (e.g. import)
-            detail = _detail(logs, f"exit code {code} but no readable audit.json: {exc}")
+            detail = child_process.detail(
+                logs, f"exit code {code} but no readable audit.json: {exc}"
+            )
             failed = Outcome(
                 status="failed", exit_code=code, error_type="internal", error_detail=detail
             )
@@ -227,102 +222,19 @@ def _outcome(
         )
         return succeeded, result
     if code < 0:
-        what = f"the audit process was killed by {_signal_name(-code)}"
-    elif "MemoryError" in _tail(logs / "stderr.txt"):
+        what = f"the audit process was killed by {child_process.signal_name(-code)}"
+    elif "MemoryError" in child_process.tail(logs / "stderr.txt"):
         what = f"the audit ran out of memory (its limit is {memory_mb} MiB)"
     else:
         what = f"the audit process exited with code {code}"
     error_type = EXIT_ERRORS.get(code, "internal")
     failed = Outcome(
-        status="failed", exit_code=code, error_type=error_type, error_detail=_detail(logs, what)
+        status="failed",
+        exit_code=code,
+        error_type=error_type,
+        error_detail=child_process.detail(logs, what),
     )
     return failed, None
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:  # a real-time signal has no name
-        return f"signal {number}"
-
-
-def child_environment(folder: Path) -> dict[str, str]:
-    """The child's whole environment: no secret, no setting of ours, caches in its folder.
-
-    One thread per numeric library: the workers already run audits side by side, and under
-    RLIMIT_AS every thread's stack and malloc arena counts against the audit's memory.
-    """
-    home = folder / "home"
-    return {
-        "PATH": os.environ.get("PATH", os.defpath),
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "HOME": str(home),
-        "MPLCONFIGDIR": str(home / "matplotlib"),
-        "XDG_CACHE_HOME": str(home / "cache"),
-        "TMPDIR": str(folder / "tmp"),
-        "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    }
-
-
-def _spawn(argv: list[str], folder: Path, logs: Path, memory_mb: int) -> subprocess.Popen[bytes]:
-    with (logs / "stdout.txt").open("wb") as stdout, (logs / "stderr.txt").open("wb") as stderr:
-        return subprocess.Popen(
-            argv,
-            cwd=folder,
-            env=child_environment(folder),
-            stdin=subprocess.DEVNULL,
-            stdout=stdout,
-            stderr=stderr,
-            close_fds=True,
-            start_new_session=True,  # its own process group: a kill reaches whatever it starts
-            preexec_fn=_child_setup(memory_mb),
-        )
-
-
-def _child_setup(memory_mb: int) -> Callable[[], None]:
-    """What the child does between fork and exec: limit its memory, die with the worker."""
-    parent = os.getpid()
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = memory_mb * MIB
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-
-    def setup() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        die_with(parent)  # the worker's loop runs in its main thread, which lives as long
-
-    return setup
-
-
-def _wait(
-    child: subprocess.Popen[bytes], timeout: float, stop: threading.Event
-) -> tuple[int, bool, bool]:
-    """Wait for the child: (exit code, timed out, stopped by the worker's shutdown)."""
-    deadline = time.monotonic() + timeout
-    timed_out = stopped = False
-    while True:
-        try:
-            code = child.wait(WAIT_TICK)
-            break
-        except subprocess.TimeoutExpired:
-            pass
-        if stop.is_set() and not stopped:
-            stopped = True
-            kill_group(child, signal.SIGKILL)
-        elif time.monotonic() >= deadline and not timed_out:
-            timed_out = True
-            kill_group(child, signal.SIGKILL)
-    kill_group(child, signal.SIGKILL)  # anything the audit started and left behind
-    return code, timed_out, stopped
-
-
-def kill_group(child: subprocess.Popen[bytes], sig: int) -> None:
-    """Send ``sig`` to the child's process group (it leads its own session)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
-        os.killpg(child.pid, sig)
 
 
 class Heartbeat(threading.Thread):
@@ -393,34 +305,7 @@ class Heartbeat(threading.Thread):
 
     def _signal(self, sig: int) -> None:
         if self.child.returncode is None:  # once reaped, its pid may belong to another process
-            kill_group(self.child, sig)
-
-
-def _detail(logs: Path, what: str) -> str:
-    """``what`` happened, then the end of the child's stderr (what a user needs to fix input)."""
-    tail = _tail(logs / "stderr.txt")
-    return _trim(f"{what}\n{tail}" if tail else what)
-
-
-def _tail(path: Path, limit: int = 16 * 1024) -> str:
-    try:
-        with path.open("rb") as handle:
-            handle.seek(max(0, path.stat().st_size - limit))
-            return handle.read().decode("utf-8", errors="replace").strip()
-    except OSError:
-        return ""
-
-
-def _trim(text: str) -> str:
-    """At most DETAIL_CHARS: the first line (what happened) and the last lines that fit."""
-    if len(text) <= DETAIL_CHARS:
-        return text
-    first, _, rest = text.partition("\n")
-    first = first[: DETAIL_CHARS // 4]
-    room = DETAIL_CHARS - len(first) - 5
-    kept = rest[-room:]
-    kept = kept.partition("\n")[2] or kept  # whole lines only
-    return f"{first}\n…\n{kept}"
+            child_process.kill_group(self.child, sig)
 
 
 def new_worker_id() -> str:
@@ -442,7 +327,7 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    run_worker(settings, new_worker_id(), stop)  # in the main thread: see _child_setup
+    run_worker(settings, new_worker_id(), stop)  # main thread: see child_process._child_setup
     sys.exit(0)
 
 

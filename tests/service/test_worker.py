@@ -25,10 +25,11 @@ import pytest
 from sqlalchemy import Engine, update
 
 from auditor.service import ingest, storage
+from auditor.service.child_process import child_environment
 from auditor.service.database import make_engine
 from auditor.service.db import FINISHED, Audit
 from auditor.service.settings import ServiceSettings
-from auditor.service.worker import child_environment, run_worker
+from auditor.service.worker import run_worker
 from tests.service.factories import (
     add_audit,
     artifacts_of,
