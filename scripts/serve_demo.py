@@ -9,6 +9,7 @@ has a trend and a regression to show), prints where to look, and runs until Ctrl
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -122,11 +123,14 @@ def main() -> int:
         flush=True,
     )
     assert server.process is not None
+    # The server runs in its own session: Ctrl-C and a SIGTERM to this script must stop it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         return server.process.wait()
-    except KeyboardInterrupt:
-        server.stop()
+    except (KeyboardInterrupt, SystemExit):
         return 0
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -34,20 +34,24 @@ def signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def child_environment(folder: Path) -> dict[str, str]:
-    """The child's whole environment: no secret, no setting of ours, caches in its folder.
+def child_environment(folder: Path, font_cache: Path | None = None) -> dict[str, str]:
+    """The child's whole environment: no secret, no setting of ours, a home in its folder.
 
+    ``font_cache``: a folder shared by every audit for matplotlib's and fontconfig's font
+    caches, which cost each audit about a second to build anew (they hold only the system's
+    font list, nothing of any audit); None keeps them in the audit's folder too.
     One thread per numeric library: the workers already run audits side by side, and under
     RLIMIT_AS every thread's stack and malloc arena counts against the audit's memory.
     """
     home = folder / "home"
+    caches = font_cache or home
     return {
         "PATH": os.environ.get("PATH", os.defpath),
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
         "HOME": str(home),
-        "MPLCONFIGDIR": str(home / "matplotlib"),
-        "XDG_CACHE_HOME": str(home / "cache"),
+        "MPLCONFIGDIR": str(caches / "matplotlib"),
+        "XDG_CACHE_HOME": str(caches / "cache"),
         "TMPDIR": str(folder / "tmp"),
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
@@ -55,13 +59,15 @@ def child_environment(folder: Path) -> dict[str, str]:
     }
 
 
-def spawn(argv: list[str], folder: Path, logs: Path, memory_mb: int) -> subprocess.Popen[bytes]:
+def spawn(
+    argv: list[str], folder: Path, logs: Path, memory_mb: int, font_cache: Path | None = None
+) -> subprocess.Popen[bytes]:
     """Start ``argv`` in ``folder`` as the audit's child, its output in ``logs``' text files."""
     with (logs / "stdout.txt").open("wb") as stdout, (logs / "stderr.txt").open("wb") as stderr:
         return subprocess.Popen(
             argv,
             cwd=folder,
-            env=child_environment(folder),
+            env=child_environment(folder, font_cache),
             stdin=subprocess.DEVNULL,
             stdout=stdout,
             stderr=stderr,

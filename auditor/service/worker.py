@@ -135,7 +135,8 @@ def _run(
         finish(engine, audit_id, worker_id, outcome)
         return
     argv = audit_command(params, storage.inputs_dir(settings.audits_dir, audit_id), out)
-    child = child_process.spawn(argv, folder, logs, settings.audit_memory_mb)
+    font_cache = settings.data_dir.resolve() / "font-cache"
+    child = child_process.spawn(argv, folder, logs, settings.audit_memory_mb, font_cache)
     code, ended = _supervise(engine, settings, audit_id, worker_id, child, stop)
     if ended == "stopped":
         released = release(engine, audit_id, worker_id)

@@ -284,3 +284,6 @@ def test_the_child_environment_holds_no_setting_or_secret(
     assert "secret" not in "".join(env.values())
     for name in ("HOME", "MPLCONFIGDIR", "XDG_CACHE_HOME", "TMPDIR"):
         assert Path(env[name]).is_relative_to(tmp_path)
+    shared = child_environment(tmp_path / "audit", tmp_path / "fonts")
+    assert Path(shared["MPLCONFIGDIR"]).is_relative_to(tmp_path / "fonts")
+    assert Path(shared["HOME"]).is_relative_to(tmp_path / "audit")
