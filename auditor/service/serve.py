@@ -12,12 +12,14 @@ import ipaddress
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO
 
 from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError
@@ -86,13 +88,23 @@ def worker_environment(settings: ServiceSettings) -> dict[str, str]:
 
 
 class WorkerPool:
-    """N worker processes, restarted when one dies, stopped with SIGTERM then SIGKILL."""
+    """N worker processes, restarted when one dies, stopped with SIGTERM then SIGKILL.
 
-    def __init__(self, settings: ServiceSettings) -> None:
+    Each worker dies with the *thread* that started it (``PR_SET_PDEATHSIG``): the first ones
+    with the caller's, the replacements with the ``worker-pool`` monitor thread's. So that
+    thread lives until every worker has exited: ending it first would SIGKILL a replacement
+    in the middle of its clean stop, and its job would not be given back.
+    """
+
+    def __init__(self, settings: ServiceSettings, *, stderr: IO[bytes] | None = None) -> None:
         self.settings = settings
         self.env = worker_environment(settings)
+        self.stderr = stderr  # the workers' log (None: this process's stderr)
         self.processes: list[subprocess.Popen[bytes]] = []
         self.stopping = threading.Event()
+        self.all_exited = threading.Event()  # set by stop(): the monitor thread may end
+        # Held to start a worker and to begin stopping: no replacement starts once stopping.
+        self.lock = threading.Lock()
         self.monitor = threading.Thread(target=self._watch, name="worker-pool", daemon=True)
         self.die_with_us = die_with_parent_hook()
 
@@ -100,41 +112,69 @@ class WorkerPool:
         return subprocess.Popen(
             [sys.executable, "-m", "auditor.service.worker"],
             env=self.env,
+            stderr=self.stderr,
             preexec_fn=self.die_with_us,  # a SIGKILLed `auditor serve` leaves no worker behind
         )
 
     def start(self) -> None:
-        self.processes = [self._spawn() for _ in range(self.settings.workers)]
+        with self.lock:
+            self.processes = [self._spawn() for _ in range(self.settings.workers)]
         self.monitor.start()
 
     def _watch(self) -> None:
-        while not self.stopping.wait(RESTART_PAUSE_SECONDS):
+        try:
+            while not self.stopping.wait(RESTART_PAUSE_SECONDS):
+                self._replace_dead()
+        finally:
+            # The replacements started here die when this thread ends: wait for stop() to
+            # have seen every worker exit.
+            self.all_exited.wait()
+
+    def _replace_dead(self) -> None:
+        with self.lock:
+            if self.stopping.is_set():  # stop() began (under this lock): start nothing more
+                return
             for i, process in enumerate(self.processes):
-                if process.poll() is not None and not self.stopping.is_set():
-                    print(
-                        f"auditor serve: worker {process.pid} exited ({process.returncode}); "
-                        "starting another",
-                        file=sys.stderr,
-                    )
+                if process.poll() is None:
+                    continue
+                print(
+                    f"auditor serve: worker {process.pid} exited ({process.returncode}); "
+                    "starting another",
+                    file=sys.stderr,
+                )
+                try:
                     self.processes[i] = self._spawn()
+                except OSError as exc:  # out of processes or memory: try again next round
+                    print(f"auditor serve: cannot start a worker: {exc}", file=sys.stderr)
 
     def stop(self, grace: float = 15.0) -> None:
-        """SIGTERM every worker (each kills its audit and puts the job back), then SIGKILL."""
-        self.stopping.set()
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        for process in self.processes:
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        """SIGTERM every worker (each kills its audit and puts the job back), then SIGKILL.
+
+        Returns once every worker has exited and the monitor thread has ended.
+        """
+        try:
+            with self.lock:  # after this no worker starts, and the list no longer changes
+                self.stopping.set()
+                processes = list(self.processes)
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            for process in processes:
+                try:
+                    process.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        finally:
+            self.all_exited.set()
+            if self.monitor.is_alive():
+                self.monitor.join()
 
 
 @contextmanager
 def running_workers(settings: ServiceSettings) -> Iterator[WorkerPool]:
+    """The workers of ``settings``, running for the ``with`` block, then stopped."""
     pool = WorkerPool(settings)
     pool.start()
     try:
@@ -159,10 +199,15 @@ def serve(settings: ServiceSettings, *, fd: int | None = None) -> None:
         app,
         host=settings.host,
         port=settings.port,
-        fd=fd,
         proxy_headers=False,
         server_header=False,
         log_level="info",
     )
     with running_workers(settings):
-        uvicorn.Server(config).run()
+        server = uvicorn.Server(config)
+        if fd is None:
+            server.run()
+        else:
+            # uvicorn's own --fd takes the socket for AF_UNIX; asyncio then leaves Nagle on
+            # and every response waits ~40 ms for a delayed ACK. Ours keeps its real family.
+            server.run(sockets=[socket.socket(fileno=fd)])
