@@ -161,7 +161,7 @@ def audit_list_page(
     audits: list[Audit],
     next_cursor: str | None,
     *,
-    models: list[ModelSummary],
+    models: list[str],
     model: str | None,
     status: str | None,
     verdict: str | None,
@@ -170,7 +170,7 @@ def audit_list_page(
     base_url: str,
 ) -> AuditListPage:
     size = str(limit) if limit else None
-    names = [m.name for m in models]
+    names = list(models)
     if model is not None and model not in names:
         names.append(model)
     return AuditListPage(

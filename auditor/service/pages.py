@@ -30,6 +30,7 @@ from auditor.service.queries import (
     list_audits,
     list_models,
     model_metric_keys,
+    model_names,
     trend_points,
 )
 from auditor.service.tokens import TokenInfo
@@ -96,7 +97,7 @@ def audits_page(
         page = audit_list_page(
             audits,
             next_cursor,
-            models=list_models(session),
+            models=model_names(session),
             model=model,
             status=status,
             verdict=verdict,

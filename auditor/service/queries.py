@@ -176,6 +176,11 @@ def _newest_per_model(*, succeeded_only: bool) -> Subquery:
     return query.subquery()
 
 
+def model_names(session: Session) -> list[str]:
+    """Every model's name, sorted (the list page's filter: no per-model aggregates)."""
+    return list(session.scalars(select(Model.name).order_by(Model.name)))
+
+
 def list_models(session: Session) -> list[ModelSummary]:
     """Every model, by name, with its audit count, its newest audit's status and the verdict
     of its newest succeeded audit."""
