@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from auditor.service.processes import die_with
 from auditor.service.settings import MIB
@@ -92,26 +93,47 @@ def _child_setup(memory_mb: int) -> Callable[[], None]:
     return setup
 
 
+class Waited(NamedTuple):
+    """How a child ended: its exit code, and what (if anything) made the worker kill it."""
+
+    code: int
+    timed_out: bool = False  # over its wall-clock limit
+    stopped: bool = False  # the worker is shutting down
+    lease_over: bool = False  # the worker no longer owns the job
+
+
 def wait(
-    child: subprocess.Popen[bytes], timeout: float, stop: threading.Event
-) -> tuple[int, bool, bool]:
-    """Wait for the child: (exit code, timed out, stopped by the worker's shutdown)."""
+    child: subprocess.Popen[bytes],
+    timeout: float,
+    stop: threading.Event,
+    lease_over: Callable[[], bool] | None = None,
+) -> Waited:
+    """Wait for the child, killing it on timeout, on ``stop`` or once ``lease_over()``.
+
+    ``lease_over`` is asked every tick and must not touch the database: this loop is what
+    stops the child in time when the database hangs (another worker may rerun the job in the
+    same folder as soon as the lease has expired).
+    """
     deadline = time.monotonic() + timeout
-    timed_out = stopped = False
+    timed_out = stopped = lost = False
     while True:
         try:
             code = child.wait(WAIT_TICK)
             break
         except subprocess.TimeoutExpired:
             pass
-        if stop.is_set() and not stopped:
+        if timed_out or stopped or lost:  # killed already: wait for it to go
+            continue
+        if stop.is_set():
             stopped = True
-            kill_group(child, signal.SIGKILL)
-        elif time.monotonic() >= deadline and not timed_out:
+        elif lease_over is not None and lease_over():
+            lost = True
+        elif time.monotonic() >= deadline:
             timed_out = True
+        if timed_out or stopped or lost:
             kill_group(child, signal.SIGKILL)
     kill_group(child, signal.SIGKILL)  # anything the audit started and left behind
-    return code, timed_out, stopped
+    return Waited(code, timed_out=timed_out, stopped=stopped, lease_over=lost)
 
 
 def kill_group(child: subprocess.Popen[bytes], sig: int) -> None:

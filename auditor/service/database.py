@@ -21,18 +21,31 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_MS = 30_000
+# PostgreSQL: give up connecting after 10 s, and notice a dead server or link within about
+# half a minute (TCP keepalives for an idle connection, tcp_user_timeout for one waiting on
+# unacknowledged data), instead of the kernel's two hours. A worker's call that hangs would
+# outlive its job's lease. The URL's own values, if any, are kept.
+POSTGRES_CONNECT_ARGS: dict[str, int] = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 25_000,
+}
 READ_ONLY = "auditor_read_only"  # execution option: a deferred BEGIN on SQLite
 LOCK_WAIT_MS = "auditor_lock_wait_ms"  # execution option: the busy timeout of one transaction
 _BUSY_KEY = "auditor_busy_ms"  # the busy timeout a pooled SQLite connection has now
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, a busy timeout and enforced foreign keys."""
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and enforced foreign keys,
+    PostgreSQL a connect timeout and TCP keepalives (``POSTGRES_CONNECT_ARGS``)."""
     if url.startswith("sqlite"):
         # Our own BEGIN instead of pysqlite's implicit transactions (see the module docstring).
         engine = create_engine(
@@ -41,7 +54,14 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    parsed = make_url(url)
+    connect_args: dict[str, int] = {}
+    if parsed.get_backend_name() == "postgresql":
+        given = set(parsed.query)
+        connect_args = {k: v for k, v in POSTGRES_CONNECT_ARGS.items() if k not in given}
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:

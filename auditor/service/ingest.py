@@ -175,10 +175,15 @@ def _rank(verdict: str) -> int:
 
 
 def _bounds(threshold: dict[str, float]) -> tuple[float | None, float | None]:
-    """``{'min': a}``, ``{'max': b}`` and ``{'max_abs': c}`` (that is -c..c) as (low, high)."""
-    low, high = threshold.get("min"), threshold.get("max")
-    if "max_abs" in threshold:
-        bound = abs(threshold["max_abs"])
+    """``{'min': a}``, ``{'max': b}`` and ``{'max_abs': c}`` (that is -c..c) as (low, high).
+
+    A bound that is not finite is no bound (None): PostgreSQL would store inf or NaN, but
+    JSON cannot carry them to the trends API, and NaN would poison max() and min() here.
+    """
+    low, high = _finite(threshold.get("min")), _finite(threshold.get("max"))
+    bound = _finite(threshold.get("max_abs"))
+    if bound is not None:
+        bound = abs(bound)
         low = -bound if low is None else max(low, -bound)
         high = bound if high is None else min(high, bound)
     return low, high

@@ -7,29 +7,37 @@ worker requeued the job) can never overwrite the work of the next one. Expired l
 swept by every worker on every poll: back to the queue while attempts remain, else
 ``failed/worker_lost``.
 
-Times are computed here, in Python, and passed as parameters, so that SQLite (which has no
-time zone type) and PostgreSQL compare the same values.
+Lease times come from one clock, whatever the workers' clocks say: on PostgreSQL the
+database's (``now()``, ``now() + interval``), so that a worker whose clock runs ahead can never
+requeue the job of a healthy one; on SQLite (one host by nature, and no time zone type) Python's
+UTC clock, passed as parameters. Either way the stored values are timezone-aware UTC.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import timedelta
-from typing import NamedTuple
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
     DateTime,
     Engine,
+    Float,
+    Interval,
     String,
     bindparam,
     delete,
+    func,
     insert,
+    literal,
     text,
     update,
 )
+from sqlalchemy.engine import Connection
 
+from auditor.service.database import LOCK_WAIT_MS
 from auditor.service.db import Audit, AuditArtifact, AuditMetric, utcnow
 
 WORKER_LOST = "worker_lost"
@@ -40,8 +48,9 @@ WORKER_LOST = "worker_lost"
 # skip_locked there, so the two are written out rather than generated.
 _CLAIM_SQL = {
     "postgresql": """
-        UPDATE audits SET status = 'running', lease_owner = :worker, lease_expires_at = :expires,
-            started_at = :now, heartbeat_at = :now, attempts = attempts + 1
+        UPDATE audits SET status = 'running', lease_owner = :worker,
+            lease_expires_at = now() + make_interval(secs => :ttl),
+            started_at = now(), heartbeat_at = now(), attempts = attempts + 1
         WHERE id = (
             SELECT id FROM audits WHERE status = 'queued' ORDER BY created_at, id LIMIT 1
             FOR UPDATE SKIP LOCKED
@@ -116,16 +125,46 @@ class ArtifactRow:
 
 def claim(engine: Engine, worker_id: str, lease_seconds: float) -> str | None:
     """Make the oldest queued audit running under ``worker_id``; its id, or None if none."""
-    now = utcnow()
-    statement = text(_CLAIM_SQL[engine.dialect.name]).bindparams(
-        bindparam("worker", type_=String),
-        bindparam("now", type_=DateTime(timezone=True)),
-        bindparam("expires", type_=DateTime(timezone=True)),
-    )
-    params = {"worker": worker_id, "now": now, "expires": now + timedelta(seconds=lease_seconds)}
+    params: dict[str, Any] = {"worker": worker_id}
+    if engine.dialect.name == "postgresql":  # the database's clock (see the module docstring)
+        statement = text(_CLAIM_SQL["postgresql"]).bindparams(
+            bindparam("worker", type_=String), bindparam("ttl", type_=Float)
+        )
+        params["ttl"] = float(lease_seconds)
+    else:
+        statement = text(_CLAIM_SQL[engine.dialect.name]).bindparams(
+            bindparam("worker", type_=String),
+            bindparam("now", type_=DateTime(timezone=True)),
+            bindparam("expires", type_=DateTime(timezone=True)),
+        )
+        now = utcnow()
+        params |= {"now": now, "expires": now + timedelta(seconds=lease_seconds)}
     with engine.begin() as connection:
         row = connection.execute(statement, params).first()
     return None if row is None else str(row[0])
+
+
+def _now(engine: Engine, plus_seconds: float = 0.0) -> ColumnElement[datetime]:
+    """Now (plus ``plus_seconds``): the database's ``now()`` on PostgreSQL, else Python's UTC
+    clock (SQLite has no date arithmetic on our stored values)."""
+    delta = timedelta(seconds=plus_seconds)
+    if engine.dialect.name == "postgresql":
+        return func.now() + literal(delta, Interval()) if delta else func.now()
+    return literal(utcnow() + delta, DateTime(timezone=True))
+
+
+def _bounded(connection: Connection, timeout_ms: int | None) -> None:
+    """On PostgreSQL, end this transaction's statements and lock waits after ``timeout_ms``
+    (SQLite's equivalent, the busy timeout, is an execution option: see ``database``)."""
+    if timeout_ms is not None and connection.dialect.name == "postgresql":
+        wait = f"{timeout_ms}ms"
+        connection.execute(
+            text(
+                "SELECT set_config('statement_timeout', :wait, true),"
+                " set_config('lock_timeout', :wait, true)"
+            ),
+            {"wait": wait},
+        )
 
 
 def _owned(audit_id: str, worker_id: str) -> tuple[ColumnElement[bool], ...]:
@@ -133,16 +172,28 @@ def _owned(audit_id: str, worker_id: str) -> tuple[ColumnElement[bool], ...]:
     return (Audit.id == audit_id, Audit.lease_owner == worker_id, Audit.status == "running")
 
 
-def renew(engine: Engine, audit_id: str, worker_id: str, lease_seconds: float) -> Lease:
-    """Extend the lease (a heartbeat); says whether it is still ours and whether to cancel."""
-    now = utcnow()
+def renew(
+    engine: Engine,
+    audit_id: str,
+    worker_id: str,
+    lease_seconds: float,
+    *,
+    timeout_ms: int | None = None,
+) -> Lease:
+    """Extend the lease (a heartbeat); says whether it is still ours and whether to cancel.
+
+    ``timeout_ms`` bounds the wait for locks and the statement (``OperationalError`` past
+    it): a heartbeat that hangs on the database would outlive the lease it renews.
+    """
     statement = (
         update(Audit)
         .where(*_owned(audit_id, worker_id))
-        .values(lease_expires_at=now + timedelta(seconds=lease_seconds), heartbeat_at=now)
+        .values(lease_expires_at=_now(engine, lease_seconds), heartbeat_at=_now(engine))
         .returning(Audit.cancel_requested)
     )
-    with engine.begin() as connection:
+    options = {} if timeout_ms is None else {LOCK_WAIT_MS: timeout_ms}
+    with engine.execution_options(**options).begin() as connection:
+        _bounded(connection, timeout_ms)
         row = connection.execute(statement).first()
     if row is None:
         return Lease(owned=False, cancel_requested=False)
@@ -156,7 +207,7 @@ def requeue_expired(engine: Engine) -> Swept:
     audit back, so no audit stays running forever. One whose cancel was pending is canceled
     rather than run again.
     """
-    now = utcnow()
+    now = _now(engine)
     expired = [Audit.status == "running", Audit.lease_expires_at < now]
     done = {"lease_expires_at": None, "finished_at": now}
     with engine.begin() as connection:
@@ -197,7 +248,7 @@ def finish(
     Returns False, writing nothing, when the lease was lost: another worker may be running
     the audit again, and its result is the one to keep.
     """
-    now = utcnow()
+    now = _now(engine)
     with engine.begin() as connection:
         row = connection.execute(
             update(Audit)
@@ -224,7 +275,7 @@ def finish(
 def release(engine: Engine, audit_id: str, worker_id: str) -> bool:
     """Give a running audit back (the worker is shutting down): queued again, the attempt
     not counted; canceled instead if a cancel was pending. False if it was not ours."""
-    now = utcnow()
+    now = _now(engine)
     with engine.begin() as connection:
         canceled = connection.execute(
             update(Audit)

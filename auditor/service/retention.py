@@ -7,9 +7,11 @@ is nothing to do: one listing of ``audits/``, one indexed query for old finished
   nothing in it changed for ``ORPHAN_AGE`` (a server killed mid-upload leaves one behind).
   A folder of any other name, a symlink or a file is never touched; a folder with a row is
   the row's (``DELETE /api/v1/audits/{id}`` and retention remove both).
-- With ``retention_days`` set, audits that finished (succeeded, failed, canceled) and were
-  created more than that many days ago are deleted: their metrics and artefact rows, their
-  row, then their folder. Queued and running audits are never deleted, however old.
+- With ``retention_days`` set, audits that finished (succeeded, failed, canceled) more than
+  that many days ago are deleted (by ``finished_at``, or ``created_at`` for a row without
+  one, so an audit that waited long in the queue keeps its whole retention): their metrics
+  and artefact rows, their row, then their folder. Queued and running audits are never
+  deleted, however old.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, func, select
 
 from auditor.service import storage
 from auditor.service.db import FINISHED, Audit, AuditArtifact, AuditMetric
@@ -106,14 +108,19 @@ def _newest_change(folder: Path) -> float:
 
 
 def delete_finished_before(engine: Engine, audits_dir: Path, cutoff: datetime) -> int:
-    """Delete finished audits created before ``cutoff``: rows first, then folders."""
+    """Delete audits finished before ``cutoff``: rows first, then folders.
+
+    ``finished_at`` says when; a finished row without it (none should be) falls back to
+    ``created_at``.
+    """
+    finished_at = func.coalesce(Audit.finished_at, Audit.created_at)
     deleted = 0
     while True:
         with engine.begin() as connection:
             ids = list(
                 connection.scalars(
                     select(Audit.id)
-                    .where(Audit.status.in_(FINISHED), Audit.created_at < cutoff)
+                    .where(Audit.status.in_(FINISHED), finished_at < cutoff)
                     .order_by(Audit.created_at)
                     .limit(BATCH)
                 )
@@ -127,7 +134,7 @@ def delete_finished_before(engine: Engine, audits_dir: Path, cutoff: datetime) -
         for audit_id in ids:  # a folder left by a failure here is an orphan for the next sweep
             storage.remove_audit_files(audits_dir, audit_id)
         deleted += gone
-        log.info("retention: deleted %d audits created before %s", gone, cutoff.isoformat())
+        log.info("retention: deleted %d audits finished before %s", gone, cutoff.isoformat())
         if gone < BATCH:
             return deleted
 

@@ -4,14 +4,17 @@ release."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, text, update
+from sqlalchemy.exc import OperationalError
 
-from auditor.service.database import make_engine
+from auditor.service import jobs
+from auditor.service.database import POSTGRES_CONNECT_ARGS, make_engine
 from auditor.service.db import Audit, utcnow
 from auditor.service.jobs import (
     WORKER_LOST,
@@ -198,3 +201,64 @@ def test_release_with_a_pending_cancel_cancels(engine: Engine) -> None:
     assert release(engine, audit_id, "w1") is True
     assert get_audit(engine, audit_id).status == "canceled"
     assert claim(engine, "w1", 60) is None
+
+
+def test_leases_follow_the_database_clock_on_postgresql(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite is on one host by nature: it keeps the worker's clock")
+    # A worker whose clock is two hours ahead must neither take a longer lease nor find a
+    # healthy worker's lease expired.
+    monkeypatch.setattr(jobs, "utcnow", lambda: datetime.now(UTC) + timedelta(hours=2))
+    audit_id = add_audit(engine)
+    assert claim(engine, "w1", 60) == audit_id
+    with engine.connect() as connection:
+        db_now = connection.scalar(select(text("now()")))
+    audit = get_audit(engine, audit_id)
+    assert audit.lease_expires_at is not None and audit.started_at is not None
+    assert audit.lease_expires_at.tzinfo is not None  # timestamptz: an instant, in UTC
+    assert abs(audit.lease_expires_at - (db_now + timedelta(seconds=60))) < timedelta(seconds=5)
+    assert requeue_expired(engine) == (0, 0)
+    assert renew(engine, audit_id, "w1", 60).owned
+    renewed = get_audit(engine, audit_id).lease_expires_at
+    assert renewed is not None and renewed - db_now < timedelta(seconds=65)
+    assert finish(engine, audit_id, "w1", Outcome(status="canceled"))
+    finished_at = get_audit(engine, audit_id).finished_at
+    assert finished_at is not None and finished_at - db_now < timedelta(minutes=1)
+
+
+def test_renew_gives_up_on_a_locked_row_within_its_timeout(engine: Engine) -> None:
+    # A heartbeat must not wait on the database longer than a beat (here: a lock).
+    audit_id = add_audit(engine)
+    claim(engine, "w1", 60)
+    with engine.connect() as holder:
+        if engine.dialect.name == "sqlite":
+            holder.exec_driver_sql("SELECT 1")  # the BEGIN IMMEDIATE takes the write lock
+        else:
+            holder.execute(select(Audit.id).where(Audit.id == audit_id).with_for_update())
+        started = time.monotonic()
+        with pytest.raises(OperationalError):
+            renew(engine, audit_id, "w1", 60, timeout_ms=200)
+        assert time.monotonic() - started < 5
+        holder.rollback()
+    assert renew(engine, audit_id, "w1", 60, timeout_ms=200).owned
+
+
+def test_postgresql_connections_time_out_and_keep_alive(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with engine.connect() as connection:
+        parameters = connection.connection.dbapi_connection.info.get_parameters()  # type: ignore[union-attr]
+    for name, value in POSTGRES_CONNECT_ARGS.items():
+        assert parameters.get(name) == str(value), name
+    # A value in the URL wins.
+    own = make_engine(f"{engine.url.render_as_string(hide_password=False)}?connect_timeout=3")
+    try:
+        with own.connect() as connection:
+            info = connection.connection.dbapi_connection.info  # type: ignore[union-attr]
+            assert info.get_parameters()["connect_timeout"] == "3"
+    finally:
+        own.dispose()

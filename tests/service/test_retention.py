@@ -54,11 +54,22 @@ def _age(path: Path, hours: float) -> None:
     os.utime(path, (stamp, stamp))
 
 
-def _finished(engine: Engine, settings: ServiceSettings, status: str, *, days_old: float) -> str:
-    """An audit in ``status``, ``days_old`` days old, with a metric, an artefact and files."""
+def _finished(
+    engine: Engine,
+    settings: ServiceSettings,
+    status: str,
+    *,
+    days_old: float,
+    finished_days_ago: float | None = None,
+) -> str:
+    """An audit in ``status``, ``days_old`` days old, with a metric, an artefact and files;
+    finished ``finished_days_ago`` days ago (None: no ``finished_at``)."""
     audit_id = add_audit(engine, created_at=NOW - timedelta(days=days_old))
+    finished_at = None if finished_days_ago is None else NOW - timedelta(days=finished_days_ago)
     with transaction(session_factory(engine)) as session:
-        session.execute(update(Audit).where(Audit.id == audit_id).values(status=status))
+        session.execute(
+            update(Audit).where(Audit.id == audit_id).values(status=status, finished_at=finished_at)
+        )
         audit = session.get_one(Audit, audit_id)
         session.add(
             AuditMetric(
@@ -150,6 +161,18 @@ def test_retention_deletes_old_finished_audits_with_their_rows_and_files(
     for audit_id in kept:
         assert (storage.out_dir(migrated.audits_dir, audit_id) / "audit.json").is_file()
     assert sweep(engine, keeping, now=NOW) == SweepReport()  # nothing left to do
+
+
+def test_retention_counts_from_when_an_audit_finished(
+    engine: Engine, migrated: ServiceSettings
+) -> None:
+    # Created 40 days ago but finished yesterday (a long queue, a slow audit): kept.
+    waited = _finished(engine, migrated, "succeeded", days_old=40, finished_days_ago=1)
+    done = _finished(engine, migrated, "failed", days_old=40, finished_days_ago=35)
+    keeping = migrated.model_copy(update={"retention_days": 30})
+    assert sweep(engine, keeping, now=NOW).audits_deleted == 1
+    assert _count(engine, Audit, [waited]) == 1 and _count(engine, Audit, [done]) == 0
+    assert (storage.out_dir(migrated.audits_dir, waited) / "audit.json").is_file()
 
 
 def test_retention_deletes_in_batches(

@@ -14,22 +14,26 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Engine, update
+from sqlalchemy.exc import OperationalError
 
-from auditor.service import ingest, storage
+from auditor.service import child_process, ingest, jobs, migrate, storage, worker
 from auditor.service.child_process import child_environment
 from auditor.service.database import make_engine
 from auditor.service.db import FINISHED, Audit
+from auditor.service.serve import WorkerPool
 from auditor.service.settings import ServiceSettings
-from auditor.service.worker import run_worker
+from auditor.service.worker import run_job, run_worker
 from tests.service.factories import (
     add_audit,
     artifacts_of,
@@ -287,3 +291,170 @@ def test_the_child_environment_holds_no_setting_or_secret(
     shared = child_environment(tmp_path / "audit", tmp_path / "fonts")
     assert Path(shared["MPLCONFIGDIR"]).is_relative_to(tmp_path / "fonts")
     assert Path(shared["HOME"]).is_relative_to(tmp_path / "audit")
+
+
+# -- robustness: the pool's replacements, database errors, leases -------------------------------
+
+
+@pytest.fixture(scope="module")
+def audit_json(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The audit.json of one real audit (JSON only: fast), for children that only copy it."""
+    folder = tmp_path_factory.mktemp("audit-json")
+    data = decisions_csv(folder / "decisions.csv")
+    out = folder / "out"
+    argv = [sys.executable, "-m", "auditor.cli", "audit", "--data", str(data)]
+    argv += ["--target", "credit", "--pos-label", "1", "--prediction", "decision"]
+    argv += ["--sensitive", "sex", "--out", str(out), "--format", "json", "--quiet"]
+    done = subprocess.run(argv, cwd=folder, capture_output=True, text=True, timeout=120)
+    assert done.returncode in EXIT_OF.values(), done.stderr
+    return out / "audit.json"
+
+
+def fake_child(monkeypatch: pytest.MonkeyPatch, script: str) -> None:
+    """Audits run ``python -c script`` instead; ``OUT`` in the script is the audit's out/."""
+    real_spawn = child_process.spawn
+
+    def spawn(argv: list[str], *args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        out = argv[argv.index("--out") + 1]
+        code = f"OUT = {out!r}\n{script}"
+        return real_spawn([sys.executable, "-c", code], *args, **kwargs)
+
+    monkeypatch.setattr(child_process, "spawn", spawn)
+
+
+def copies(audit_json: Path, exit_code: int) -> str:
+    """A child script that writes ``audit_json`` as its result and exits ``exit_code``."""
+    return f"import shutil, sys\nshutil.copy({str(audit_json)!r}, OUT)\nsys.exit({exit_code})"
+
+
+def test_a_replacement_worker_stops_cleanly_with_the_pool(tmp_path: Path) -> None:
+    # Replacements are started by the pool's monitor thread, and die with the thread that
+    # started them (PR_SET_PDEATHSIG): it must outlive them, or they are SIGKILLed mid-stop.
+    settings = ServiceSettings(
+        data_dir=tmp_path / "data",
+        database_url=f"sqlite:///{tmp_path / 'auditor.db'}",
+        workers=1,
+        poll_seconds=0.2,
+    )
+    settings.audits_dir.mkdir(parents=True)
+    migrate.upgrade(settings.url)
+    log = tmp_path / "workers.log"
+    with log.open("wb") as stderr:
+        pool = WorkerPool(settings, stderr=stderr)
+        pool.start()
+        try:
+            first = pool.processes[0]
+            wait_until(lambda: b"polling" in log.read_bytes(), 60, "the first worker")
+            first.send_signal(signal.SIGKILL)
+            wait_until(lambda: log.read_bytes().count(b"polling") == 2, 60, "a replacement worker")
+            replacement = pool.processes[0]
+            assert replacement is not first and replacement.poll() is None
+        finally:
+            pool.stop()
+    assert replacement.returncode == 0, log.read_text()
+    assert log.read_text().count("SIGTERM: stopping") == 1
+    assert not pool.monitor.is_alive()
+
+
+def test_a_database_error_while_saving_the_result_is_retried(
+    fast: ServiceSettings,
+    engine: Engine,
+    audit_json: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    expected = ingest.ingest(ingest.load(audit_json))
+    fake_child(monkeypatch, copies(audit_json, EXIT_OF[expected.verdict]))
+    calls: list[str] = []
+
+    def flaky_finish(*args: Any, **kwargs: Any) -> bool:
+        calls.append(args[3].status)
+        if len(calls) == 1:  # a locked SQLite, a PostgreSQL connection dropped mid-commit
+            raise OperationalError("UPDATE audits", {}, Exception("database is locked"))
+        return jobs.finish(*args, **kwargs)
+
+    monkeypatch.setattr(worker, "finish", flaky_finish)
+    audit_id = add_audit(engine, fast.audits_dir)
+    assert jobs.claim(engine, "w1", fast.lease_seconds) == audit_id
+    run_job(engine, fast, "w1", audit_id, threading.Event())
+
+    assert calls == ["succeeded", "succeeded"]
+    audit = get_audit(engine, audit_id)
+    assert (audit.status, audit.verdict, audit.error_type) == ("succeeded", expected.verdict, None)
+    assert len(metrics_of(engine, audit_id)) == len(expected.metrics)
+
+
+def test_a_database_that_stays_down_leaves_the_job_to_its_lease(
+    fast: ServiceSettings,
+    engine: Engine,
+    audit_json: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake_child(monkeypatch, copies(audit_json, 1))
+    monkeypatch.setattr(worker, "DB_RETRY_PAUSES", (0.05, 0.05), raising=False)
+
+    def down(*args: Any, **kwargs: Any) -> bool:
+        raise OperationalError("UPDATE audits", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(worker, "finish", down)
+    audit_id = add_audit(engine, fast.audits_dir)
+    jobs.claim(engine, "w1", fast.lease_seconds)
+    run_job(engine, fast, "w1", audit_id, threading.Event())
+
+    # Not failed/internal: still running under w1 until its lease expires, then rerun.
+    audit = get_audit(engine, audit_id)
+    assert (audit.status, audit.lease_owner, audit.error_type) == ("running", "w1", None)
+
+
+def test_a_heartbeat_stuck_on_the_database_stops_the_child_before_the_lease_ends(
+    fast: ServiceSettings,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A renew that hangs (no answer from PostgreSQL) must not let the child outlive the
+    # lease: another worker may requeue the audit and empty out/ while it writes there.
+    fake_child(monkeypatch, "import time\ntime.sleep(10)")
+    unblock = threading.Event()
+
+    def hanging_renew(*args: Any, **kwargs: Any) -> jobs.Lease:
+        unblock.wait(60)
+        raise OperationalError("UPDATE audits", {}, Exception("connection timed out"))
+
+    monkeypatch.setattr(worker, "renew", hanging_renew)
+    settings = fast.model_copy(update={"lease_seconds": 2.0, "heartbeat_seconds": 0.3})
+    audit_id = add_audit(engine, settings.audits_dir)
+    claimed_at = time.monotonic()
+    jobs.claim(engine, "w1", settings.lease_seconds)
+    try:
+        run_job(engine, settings, "w1", audit_id, threading.Event())
+        elapsed = time.monotonic() - claimed_at
+    finally:
+        unblock.set()
+    assert elapsed < settings.lease_seconds + 1.0  # killed (after 1.7 s), not run to its end
+    audit = get_audit(engine, audit_id)
+    assert (audit.status, audit.lease_owner, audit.finished_at) == ("running", "w1", None)
+
+
+def test_the_lease_is_renewed_until_the_result_is_saved(
+    fast: ServiceSettings,
+    engine: Engine,
+    audit_json: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Hashing a large report can outlast the lease: a sweep meanwhile must see it renewed.
+    fake_child(monkeypatch, copies(audit_json, 1))
+    settings = fast.model_copy(update={"lease_seconds": 1.0, "heartbeat_seconds": 0.2})
+    real_artifact_rows = ingest.artifact_rows
+    swept: list[jobs.Swept] = []
+
+    def slow_artifact_rows(out: Path) -> list[jobs.ArtifactRow]:
+        time.sleep(2 * settings.lease_seconds)
+        swept.append(jobs.requeue_expired(engine))
+        return real_artifact_rows(out)
+
+    monkeypatch.setattr(ingest, "artifact_rows", slow_artifact_rows)
+    audit_id = add_audit(engine, settings.audits_dir)
+    jobs.claim(engine, "w1", settings.lease_seconds)
+    run_job(engine, settings, "w1", audit_id, threading.Event())
+
+    assert swept == [(0, 0)]
+    assert get_audit(engine, audit_id).status == "succeeded"
