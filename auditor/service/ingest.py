@@ -12,11 +12,11 @@ serves measurements and findings.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from auditor.provenance import sha256_file
 from auditor.results import AuditRecord, CheckResult, Finding, FindingList, GroupTable, Value
 from auditor.service.jobs import ArtifactRow, MetricRow
 from auditor.service.storage import ARTIFACTS
@@ -205,16 +205,8 @@ def artifact_rows(out: Path) -> list[ArtifactRow]:
                 name=name,
                 media_type=media_type,
                 size=path.stat().st_size,
-                sha256=_sha256(path),
+                sha256=sha256_file(path),
                 relpath=f"out/{name}",
             )
         )
     return rows
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -10,13 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Subquery, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from auditor.service.db import FINISHED, JOB_STATUSES, VERDICTS, Audit, AuditMetric, Model
+from auditor.service.db import FINISHED, JOB_STATUSES, VERDICTS, Audit, AuditMetric, Model, as_utc
 from auditor.service.problems import Problem
 
 MAX_PAGE = 200  # the most audits one page lists
@@ -66,13 +66,6 @@ class TrendPoint:
     threshold_min: float | None
     threshold_max: float | None
     reference_group: str | None = None
-
-
-def as_utc(moment: datetime) -> datetime:
-    """``moment`` as an aware UTC datetime (SQLite hands back naive UTC values)."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _maybe_utc(moment: datetime | None) -> datetime | None:

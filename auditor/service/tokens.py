@@ -6,12 +6,12 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from auditor.service.db import SCOPES, ApiToken, utcnow
+from auditor.service.db import SCOPES, ApiToken, as_utc, utcnow
 
 # A scope grants the scopes below it: admin can submit and read, submit can read.
 IMPLIED = {"read": {"read"}, "submit": {"read", "submit"}, "admin": {"read", "submit", "admin"}}
@@ -83,10 +83,7 @@ def use_due(token: TokenInfo, now: datetime | None = None) -> bool:
     """True when the token's ``last_used_at`` is older than ``USE_RESOLUTION`` (or unset)."""
     if token.last_used_at is None:
         return True
-    last = token.last_used_at
-    if last.tzinfo is None:  # SQLite hands back naive UTC values
-        last = last.replace(tzinfo=UTC)
-    return (now or utcnow()) - last >= USE_RESOLUTION
+    return (now or utcnow()) - as_utc(token.last_used_at) >= USE_RESOLUTION
 
 
 def record_use(session: Session, token_id: int, now: datetime | None = None) -> bool:

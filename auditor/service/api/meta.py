@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter
 
 from auditor.policy import load_policy
-from auditor.policy.load import resolve_policy_path
 from auditor.service.api.responses import AUTH, problems
 from auditor.service.api.schemas import PolicyList
 from auditor.service.auth import Read
-from auditor.service.submit import builtin_policies
+from auditor.service.submit import builtin_policies, policy_sha256
 from auditor.service.tokens import TokenInfo
 
 router = APIRouter(tags=["policies"])
@@ -30,7 +28,7 @@ def _policies() -> tuple[dict[str, Any], ...]:
                 "name": name,
                 "description": loaded.policy.description,
                 "rules": len(loaded.policy.rules),
-                "sha256": hashlib.sha256(resolve_policy_path(name).read_bytes()).hexdigest(),
+                "sha256": policy_sha256(name),
             }
         )
     return tuple(items)
