@@ -14,6 +14,7 @@ from auditor.audit_result import AuditResult
 from auditor.checks import run_families
 from auditor.checks.registry import CHECKS
 from auditor.context import CheckSettings
+from auditor.engines import choose_engine
 from auditor.errors import UsageError
 from auditor.inputs.data import read_table
 from auditor.inputs.in_memory import (
@@ -30,12 +31,14 @@ from auditor.observers import AUDIT_OBSERVERS
 from auditor.policy import evaluate_policy, load_policy
 from auditor.policy.load import LoadedPolicy
 from auditor.prepare import AuditRequest, PredictionInput, Prepared, prepare
+from auditor.prepare_cells import ROW_FAMILIES, open_engine, prepare_out_of_core
 from auditor.provenance import audit_time, build_provenance
 from auditor.results import (
     SEVERITY_RANK,
     AuditSetup,
     CheckResult,
     Definition,
+    EngineInfo,
     Finding,
     ModelInfo,
     PolicySummary,
@@ -71,14 +74,18 @@ def audit(
     command: Sequence[str] = (),
     config_file: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
+    engine: str = "auto",
+    spark_master: str | None = None,
+    memory_limit: str | None = None,
 ) -> AuditResult:
     """Audit a model (``model=``) or recorded decisions (``prediction=``) against a policy.
 
     Parameters
     ----------
-    data : path, DataFrame or pyarrow Table
-        CSV or Parquet file, or a table in memory, holding the target, the sensitive columns
-        and (decisions mode) the prediction column or (model mode) the model's features.
+    data : path, DataFrame, pyarrow Table or pyspark DataFrame
+        CSV or Parquet file (or a folder of Parquet files), or a table in memory, holding the
+        target, the sensitive columns and (decisions mode) the prediction column or (model
+        mode) the model's features. A pyspark DataFrame is audited on its own session.
     sensitive, sensitive_features : column name(s), Series or DataFrame
         The attributes to compare groups of (``sensitive_features`` is fairlearn's name for
         the same thing). A Series or DataFrame must share the data's index.
@@ -108,6 +115,12 @@ def audit(
         Whether the positive label is good for the person (credit granted) or bad (flagged).
         Overrides the policy's setting; when neither states it, 'favorable' is assumed and
         the report says so.
+    engine : 'auto', 'memory', 'duckdb' or 'spark'
+        Where the rows are aggregated. 'auto': in memory when the file is small against the
+        free memory, else DuckDB (out of core, exact). DuckDB and Spark audit recorded
+        decisions from the cells of the finest groups and say which families need rows.
+    spark_master, memory_limit : str, optional
+        The Spark master URL (default ``local[*]``); DuckDB's memory limit (default 2GB).
 
     Returns
     -------
@@ -131,6 +144,65 @@ def audit(
         )
     data_path = Path(data) if isinstance(data, str | Path) else None
     step = progress or (lambda _: None)
+    engine_name = choose_engine(engine, data)
+    check_settings = _check_settings(loaded_policy, outcome, seed)
+    if engine_name != "memory":
+        if train_data is not None or model is not None:
+            raise UsageError(
+                f"--engine {engine_name} audits recorded decisions (--prediction) on their own; "
+                "a model or --train-data is audited in memory (--engine memory)."
+            )
+        if not isinstance(sensitive, str | list | tuple) or sensitive_features is not None:
+            raise UsageError(f"--engine {engine_name} takes sensitive column names.")
+        step(f"Aggregating the data into cells ({engine_name})")
+        request = AuditRequest(
+            target=target,
+            sensitive=[sensitive] if isinstance(sensitive, str) else [str(c) for c in sensitive],
+            prediction=prediction,
+            score=score,
+            weight=weight,
+            pos_label=None if pos_label is None else label_text(pos_label),
+            references=dict(reference or {}),
+            missing_as_group=missing_as_group,
+            max_groups=max_groups or settings.max_groups,
+            threshold=threshold,
+            task=task,
+        )
+        cell_engine = open_engine(
+            engine_name, data, spark_master=spark_master, memory_limit=memory_limit
+        )
+        model_card = load_model_card(metadata) if metadata is not None else None
+        prepared, cells = prepare_out_of_core(
+            cell_engine, request, settings=check_settings, model_card=model_card
+        )
+        engine_info = EngineInfo(
+            name=engine_name,  # type: ignore[arg-type]
+            detail=cell_engine.describe(),
+            cells=cells.n_cells,
+            not_measured=list(ROW_FAMILIES),
+        )
+        return _finish(
+            loaded_policy=loaded_policy,
+            prepared=prepared,
+            request=request,
+            families=[f for f in _families(loaded_policy) if f not in ROW_FAMILIES],
+            notes=[*notes, _not_measured_note(engine_name)],
+            data_path=data_path,
+            extra_hashes={},
+            rows=cells.rows,
+            loaded_model=None,
+            outcome=outcome,
+            engine_info=engine_info,
+            fail_on=fail_on,
+            settings_inconclusive=settings.inconclusive_blocks,
+            command=command,
+            seed=seed,
+            config_file=config_file,
+            metadata=metadata,
+            train_data=None,
+            model_path=None,
+            step=step,
+        )
     step("Reading the data")
     frame = read_table(data_path) if data_path is not None else as_frame(data)
     frame, sensitive_list = attach_sensitive(frame, sensitive, sensitive_features)
@@ -160,68 +232,106 @@ def audit(
         step("Reading the training data")
         train_path = Path(train_data) if isinstance(train_data, str | Path) else None
         train_frame = read_table(train_path) if train_path is not None else as_frame(train_data)
-    policy_population = loaded_policy.policy.population
-    privacy = loaded_policy.policy.privacy
     step("Checking the inputs" + (" and predicting" if loaded_model is not None else ""))
     prepared = prepare(
         frame,
         request,
         model=loaded_model,
-        settings=CheckSettings(
-            min_group_size=settings.min_group_size,
-            confidence=settings.confidence,
-            positive_outcome=outcome,
-            min_positives=settings.min_positives,
-            min_negatives=settings.min_negatives,
-            bootstrap_resamples=settings.bootstrap_resamples,
-            seed=seed,
-            multiple_comparisons=settings.multiple_comparisons,
-            score_threshold=settings.score_threshold,
-            top_k=settings.top_k,
-            explanation_rows=settings.explanation_rows,
-            explanation_seconds=settings.explanation_seconds,
-            background_rows=settings.background_rows,
-            adverse_cases=settings.adverse_cases,
-            proxy_rows=settings.proxy_rows,
-            population={p.attribute: dict(p.shares) for p in policy_population},
-            population_sources={p.attribute: p.source for p in policy_population},
-            quasi_identifiers=tuple(privacy.quasi_identifiers),
-            k_anonymity=privacy.k,
-            l_diversity=privacy.l,
-            l_column=privacy.sensitive_column,
-            qi_bins=dict(privacy.bins),
-        ),
+        settings=check_settings,
         model_card=model_card,
         train_frame=train_frame,
     )
-    families = sorted({CHECKS[rule.check].family for rule in loaded_policy.policy.rules})
-    families = sorted(
-        {
-            "fairness",
-            "performance",
-            "accountability",
-            "explain",
-            "proxies",
-            "representation",
-            "data_quality",
-            "privacy",
-            *families,
-        }
+    return _finish(
+        loaded_policy=loaded_policy,
+        prepared=prepared,
+        request=request,
+        families=_families(loaded_policy),
+        notes=notes,
+        data_path=data_path,
+        extra_hashes={"data": _frame_digest(frame)} if data_path is None else {},
+        rows=len(frame),
+        loaded_model=loaded_model,
+        outcome=outcome,
+        engine_info=EngineInfo(name="memory", detail=f"memory (pandas, {len(frame):,} rows)"),
+        fail_on=fail_on,
+        settings_inconclusive=settings.inconclusive_blocks,
+        command=command,
+        seed=seed,
+        config_file=config_file,
+        metadata=metadata,
+        train_data=train_data,
+        model_path=model_path,
+        step=step,
     )
+
+
+def _families(loaded_policy: LoadedPolicy) -> list[str]:
+    """Every family the audit runs: the standard ones and any a policy rule names."""
+    named = {CHECKS[rule.check].family for rule in loaded_policy.policy.rules}
+    standard = {
+        "fairness",
+        "performance",
+        "accountability",
+        "explain",
+        "proxies",
+        "representation",
+        "data_quality",
+        "privacy",
+    }
+    return sorted(standard | named)
+
+
+def _not_measured_note(engine_name: str) -> str:
+    return (
+        f"The {engine_name} engine aggregated the rows into cells of the finest groups: group "
+        "fairness and overall performance are exact on every row; representation, data "
+        "quality and privacy need row-level data and were not measured (audit in memory, "
+        "--engine memory, for them)."
+    )
+
+
+def _finish(
+    *,
+    loaded_policy: LoadedPolicy,
+    prepared: Prepared,
+    request: AuditRequest,
+    families: list[str],
+    notes: list[str],
+    data_path: Path | None,
+    extra_hashes: dict[str, str],
+    rows: int,
+    loaded_model: LoadedModel | None,
+    outcome: Outcome,
+    engine_info: EngineInfo,
+    fail_on: Literal["error", "warning"],
+    settings_inconclusive: bool,
+    command: Sequence[str],
+    seed: int,
+    config_file: str | Path | None,
+    metadata: str | Path | None,
+    train_data: object,
+    model_path: Path | None,
+    step: Callable[[str], None],
+) -> AuditResult:
+    """Run the families on the prepared context, judge them, and build the result."""
     step("Measuring every group")
     results = run_families(prepared.context, families)
     created = audit_time()
     findings = evaluate_policy(
-        loaded_policy.policy, results, today=date.fromisoformat(created[:10])
+        loaded_policy.policy,
+        results,
+        today=date.fromisoformat(created[:10]),
+        not_measured={
+            family: f"the {engine_info.name} engine aggregates rows into cells; this family "
+            "needs row-level data (audit with --engine memory)"
+            for family in engine_info.not_measured
+        },
     )
-    notes.extend(prepared.notes)
+    notes = [*notes, *prepared.notes]
     if config_file is not None:
         notes.append(f"Options were read from {config_file}; command-line flags override them.")
     if loaded_model is not None and loaded_model.pickle_loaded:
         notes.insert(0, "The model was loaded from a pickle file because --allow-pickle was given.")
-    extra_hashes = {}
-    if data_path is None:
-        extra_hashes["data"] = _frame_digest(frame)
     provenance = build_provenance(
         {
             "data": data_path,
@@ -236,15 +346,16 @@ def audit(
         seed=seed,
         created=created,
     )
+    setup = _setup(request, prepared, rows, data_path, loaded_model, outcome)
     result = AuditResult(
-        verdict=overall_verdict(findings, fail_on, settings.inconclusive_blocks),
+        verdict=overall_verdict(findings, fail_on, settings_inconclusive),
         fail_on=fail_on,
-        setup=_setup(request, prepared, frame, data_path, loaded_model, outcome),
+        setup=setup.model_copy(update={"engine": engine_info}),
         policy=_policy_summary(loaded_policy),
         checks=results,
         findings=findings,
         notes=notes,
-        metadata=model_card,
+        metadata=prepared.context.model_card,
         definitions=_definitions(results),
         provenance=provenance,
     )
@@ -283,6 +394,37 @@ def overall_verdict(
     return "passed"
 
 
+def _check_settings(loaded_policy: LoadedPolicy, outcome: Outcome, seed: int) -> CheckSettings:
+    """The policy's settings as the checks read them."""
+    settings = loaded_policy.policy.settings
+    policy_population = loaded_policy.policy.population
+    privacy = loaded_policy.policy.privacy
+    return CheckSettings(
+        min_group_size=settings.min_group_size,
+        confidence=settings.confidence,
+        positive_outcome=outcome,
+        min_positives=settings.min_positives,
+        min_negatives=settings.min_negatives,
+        bootstrap_resamples=settings.bootstrap_resamples,
+        seed=seed,
+        multiple_comparisons=settings.multiple_comparisons,
+        score_threshold=settings.score_threshold,
+        top_k=settings.top_k,
+        explanation_rows=settings.explanation_rows,
+        explanation_seconds=settings.explanation_seconds,
+        background_rows=settings.background_rows,
+        adverse_cases=settings.adverse_cases,
+        proxy_rows=settings.proxy_rows,
+        population={p.attribute: dict(p.shares) for p in policy_population},
+        population_sources={p.attribute: p.source for p in policy_population},
+        quasi_identifiers=tuple(privacy.quasi_identifiers),
+        k_anonymity=privacy.k,
+        l_diversity=privacy.l,
+        l_column=privacy.sensitive_column,
+        qi_bins=dict(privacy.bins),
+    )
+
+
 def _frame_digest(frame: pd.DataFrame) -> str:
     hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy()
     return hashlib.sha256(hashed.tobytes() + "|".join(frame.columns).encode()).hexdigest()
@@ -298,7 +440,7 @@ def _policy_files(loaded: LoadedPolicy) -> dict[str, Path]:
 def _setup(
     request: AuditRequest,
     prepared: Prepared,
-    frame: pd.DataFrame,
+    rows: int,
     data_path: Path | None,
     loaded_model: LoadedModel | None,
     outcome: Outcome,
@@ -321,7 +463,7 @@ def _setup(
     return AuditSetup(
         mode="model" if loaded_model is not None else "decisions",
         data_path=None if data_path is None else str(data_path),
-        rows=len(frame),
+        rows=rows,
         target=request.target,
         prediction=prepared.prediction_name,
         score=request.score,

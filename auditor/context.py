@@ -98,7 +98,34 @@ class AuditContext:
     feature_columns: list[str] = field(default_factory=list)
     target_column: str = ""
     train: TrainingData | None = None
+    # Aggregated data (an engine's cell table): each "row" above is a cell of ``counts[i]``
+    # identical rows; ``weights`` then holds the cell's sum of weights and ``weights_sq``
+    # its sum of squared weights. None: every row is one row.
+    counts: npt.NDArray[np.int64] | None = None
+    weights_sq: npt.NDArray[np.float64] | None = None
+    engine: str = "memory"
 
     @property
     def n_rows(self) -> int:
+        """Rows of the data (cells count as the rows they stand for)."""
+        if self.counts is not None:
+            return int(self.counts.sum())
         return int(self.y_true.shape[0])
+
+    @property
+    def mass(self) -> npt.NDArray[np.float64] | None:
+        """What each row adds to a weighted count: its weight, else its rows; None if 1."""
+        if self.weights is not None:
+            return self.weights
+        return None if self.counts is None else self.counts.astype(np.float64)
+
+    @property
+    def mass_sq(self) -> npt.NDArray[np.float64] | None:
+        """Each row's sum of squared weights (Kish's effective counts); None when unweighted."""
+        if self.weights is None:
+            return None
+        return self.weights_sq if self.weights_sq is not None else self.weights * self.weights
+
+    def group_rows(self, codes: npt.NDArray[np.int64], n_groups: int) -> npt.NDArray[np.int64]:
+        """Rows per group (cells count as the rows they stand for)."""
+        return np.bincount(codes, weights=self.counts, minlength=n_groups).astype(np.int64)

@@ -58,10 +58,19 @@ class _Encoded:
     values: tuple[str, ...]
 
 
-def _encode_column(series: pd.Series, *, missing_as_group: bool, max_groups: int) -> _Encoded:
+def _encode_column(
+    series: pd.Series,
+    *,
+    missing_as_group: bool,
+    max_groups: int,
+    counts: npt.NDArray[np.int64] | None = None,
+) -> _Encoded:
     col = str(series.name)
     missing = series.isna().to_numpy()
     if missing.any() and not missing_as_group:
+        if counts is not None:  # cells of an engine: their positions mean nothing to the user
+            message = _MISSING_SENSITIVE.replace(" (rows {rows})", "")
+            raise InputError(message.format(col=col, k=int(counts[missing].sum())))
         rows = ", ".join(str(i) for i in np.flatnonzero(missing)[:5])
         more = "..." if missing.sum() > 5 else ""
         raise InputError(_MISSING_SENSITIVE.format(col=col, k=int(missing.sum()), rows=rows + more))
@@ -97,11 +106,14 @@ def group_key(labels: dict[str, str]) -> str:
 
 
 def _pick_reference(
-    codes: npt.NDArray[np.int64], n_groups: int, wanted: int | None
+    codes: npt.NDArray[np.int64],
+    n_groups: int,
+    wanted: int | None,
+    counts: npt.NDArray[np.int64] | None = None,
 ) -> tuple[int, str]:
     if wanted is not None:
         return wanted, "user"
-    sizes = np.bincount(codes, minlength=n_groups)
+    sizes = np.bincount(codes, weights=counts, minlength=n_groups)
     return int(np.argmax(sizes)), "largest_group"  # ties: first in sorted order
 
 
@@ -112,11 +124,15 @@ def encode_groups(
     references: dict[str, str] | None = None,
     missing_as_group: bool = False,
     max_groups: int = DEFAULT_MAX_GROUPS,
+    counts: npt.NDArray[np.int64] | None = None,
 ) -> list[Grouping]:
     """Encode each sensitive column, and their intersection when there are several.
 
     Parameters
     ----------
+    counts : int array, optional
+        Rows each row of ``frame`` stands for (an engine's cell table); the largest group is
+        then the one with the most of them.
     references : dict, optional
         ``{column: value}`` reference group per attribute; absent ones default to the
         largest group. An intersection's reference is the combination of the given ones
@@ -131,7 +147,9 @@ def encode_groups(
     encoded: dict[str, _Encoded] = {}
     groupings: list[Grouping] = []
     for col in sensitive:
-        enc = _encode_column(frame[col], missing_as_group=missing_as_group, max_groups=max_groups)
+        enc = _encode_column(
+            frame[col], missing_as_group=missing_as_group, max_groups=max_groups, counts=counts
+        )
         encoded[col] = enc
         wanted = None
         if col in references:
@@ -141,7 +159,7 @@ def encode_groups(
                     _UNKNOWN_REFERENCE.format(col=col, value=value, values=list(enc.values)[:10])
                 )
             wanted = enc.values.index(value)
-        ref, rule = _pick_reference(enc.codes, len(enc.values), wanted)
+        ref, rule = _pick_reference(enc.codes, len(enc.values), wanted, counts)
         groupings.append(
             Grouping(
                 attribute=col,
@@ -154,7 +172,7 @@ def encode_groups(
             )
         )
     if len(sensitive) > 1:
-        groupings.append(_intersection(sensitive, encoded, references, max_groups))
+        groupings.append(_intersection(sensitive, encoded, references, max_groups, counts))
     return groupings
 
 
@@ -163,6 +181,7 @@ def _intersection(
     encoded: dict[str, _Encoded],
     references: dict[str, str],
     max_groups: int,
+    counts: npt.NDArray[np.int64] | None = None,
 ) -> Grouping:
     shape = tuple(len(encoded[c].values) for c in sensitive)
     n_combos = int(np.prod(shape))
@@ -182,7 +201,7 @@ def _intersection(
                 tuple(encoded[c].values.index(references[c]) for c in sensitive), shape
             )
         )
-    ref, rule = _pick_reference(codes, n_combos, wanted)
+    ref, rule = _pick_reference(codes, n_combos, wanted, counts)
     return Grouping(
         attribute=" & ".join(sensitive),
         columns=tuple(sensitive),

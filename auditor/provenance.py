@@ -30,7 +30,16 @@ LIBRARIES = (
 
 
 def sha256_file(path: str | Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks."""
+    """SHA-256 of a file, read in 1 MiB blocks; of a folder (a Parquet dataset), the SHA-256
+    of its files' relative paths and SHA-256s, in sorted order."""
+    if Path(path).is_dir():
+        root = Path(path)
+        listing = "".join(
+            f"{p.relative_to(root).as_posix()}\0{sha256_file(p)}\n"
+            for p in sorted(root.rglob("*"))
+            if p.is_file()
+        )
+        return hashlib.sha256(listing.encode()).hexdigest()
     digest = hashlib.sha256()
     with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -255,6 +255,20 @@ class ModelInfo(_Model):
     )
 
 
+class EngineInfo(_Model):
+    """Where the rows were read and aggregated: in memory, DuckDB or Spark."""
+
+    name: Literal["memory", "duckdb", "spark"]
+    detail: str = Field(description="Limits and source, as the engine describes itself")
+    cells: int | None = Field(
+        default=None, description="Distinct cells the engine aggregated the rows into"
+    )
+    not_measured: list[str] = Field(
+        default_factory=list,
+        description="Check families that need row-level data and did not run on this engine",
+    )
+
+
 class AuditSetup(_Model):
     """What was audited and how the labels are read."""
 
@@ -276,6 +290,9 @@ class AuditSetup(_Model):
     missing_as_group: bool
     model: ModelInfo | None = None
     ignored_columns: list[str] = Field(default_factory=list)
+    engine: EngineInfo | None = Field(
+        default=None, description="Which engine aggregated the rows (None: an older audit)"
+    )
 
 
 class PolicySummary(_Model):

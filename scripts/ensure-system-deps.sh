@@ -5,6 +5,8 @@
 # it is installed the same way when we may, but without it only those tests skip, so it is never fatal.
 # The service tests run on SQLite and on a PostgreSQL server they start themselves from Debian's
 # postgresql package (installed the same way; in CI its absence fails those tests).
+# The Spark engine's tests need a Java 17+ runtime (pyspark runs on the JVM): Debian's
+# default-jre-headless, installed the same way; in CI its absence fails those tests.
 set -euo pipefail
 have_lib() { "${PYTHON:-python3}" -c "import ctypes.util, sys; sys.exit(0 if ctypes.util.find_library('$1') else 1)"; }
 need=()
@@ -17,9 +19,10 @@ have_lib harfbuzz-subset || need+=(libharfbuzz-subset0)
 optional=()
 [ -x /usr/bin/chromium ] || optional+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || optional+=(postgresql)
+command -v java >/dev/null 2>&1 || optional+=(default-jre-headless)
 can_install() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
 if [ ${#optional[@]} -gt 0 ] && ! can_install; then
-  echo "note: ${optional[*]} is missing, so the headless-browser tests (chromium) or the PostgreSQL service tests will skip (sudo apt-get install ${optional[*]})" >&2
+  echo "note: ${optional[*]} is missing, so the headless-browser tests (chromium) the PostgreSQL service tests or the Spark engine tests (java) will skip (sudo apt-get install ${optional[*]})" >&2
   optional=()
 fi
 [ ${#optional[@]} -eq 0 ] || need+=("${optional[@]}")

@@ -24,7 +24,7 @@ from auditor.checks.metric_values import (
     score_levels,
 )
 from auditor.checks.registry import GROUP_MEASURES, CheckSpec, register_check, register_family
-from auditor.checks.resampling import SCHEME, affordable_resamples, bootstrap_samples
+from auditor.checks.resampling import affordable_resamples, bootstrap_samples, scheme
 from auditor.context import AuditContext, CheckSettings
 from auditor.groups import Grouping
 from auditor.results import (
@@ -123,27 +123,35 @@ def group_table(
     samples = samples or {}
     settings = ctx.settings
     codes, n_groups = grouping.codes, grouping.n_groups
-    rows = np.bincount(codes, minlength=n_groups).astype(np.int64)
-    pos = np.bincount(codes, weights=ctx.y_true, minlength=n_groups).astype(np.int64)
+    rows = ctx.group_rows(codes, n_groups)
+    positives = ctx.y_true if ctx.counts is None else ctx.y_true * ctx.counts
+    pos = np.bincount(codes, weights=positives, minlength=n_groups).astype(np.int64)
+    mass = ctx.mass  # weights, or the rows of each cell
     neg = rows - pos
     values: dict[str, FloatArray] = {}
     calibration: Calibration | None = None
     parts: dict[str, Parts] = {}
     counts: dict[str, FloatArray] = {}
     if ctx.task == "classification":
-        cells = grouped_confusion(codes, n_groups, ctx.y_true, ctx.y_pred, ctx.weights).cells
+        cells = grouped_confusion(codes, n_groups, ctx.y_true, ctx.y_pred, mass).cells
         counts = {c: cells[:, i] for i, c in enumerate(CELLS)}
         values = confusion_values(cells, settings.positive_outcome)
         parts = confusion_proportions(cells, settings.positive_outcome)
         if scores is not None:
             if scores.probabilities:  # once: the calibration error and the table share it
                 calibration = grouped_calibration(
-                    codes, n_groups, ctx.y_true, scores.scores, ctx.weights, levels=scores.levels
+                    codes,
+                    n_groups,
+                    ctx.y_true,
+                    scores.scores,
+                    mass,
+                    levels=scores.levels,
+                    counts=ctx.counts,
                 )
-            values.update(scores.values(ctx.weights, calibration))
-            parts.update(scores.proportions(ctx.weights))
-        if ctx.weights is not None:  # sums of squared weights over the same rows
-            squared = ctx.weights * ctx.weights
+            values.update(scores.values(mass, calibration))
+            parts.update(scores.proportions(mass))
+        squared = ctx.mass_sq
+        if squared is not None:  # sums of squared weights over the same rows
             cells_sq = grouped_confusion(codes, n_groups, ctx.y_true, ctx.y_pred, squared).cells
             parts_sq = confusion_proportions(cells_sq, settings.positive_outcome)
             if scores is not None:
@@ -151,9 +159,7 @@ def group_table(
             parts = {k: _effective(p, parts_sq[k]) for k, p in parts.items()}
     else:
         assert ctx.target_values is not None and ctx.predicted_values is not None
-        values = regression_values(
-            codes, n_groups, ctx.target_values, ctx.predicted_values, ctx.weights
-        )
+        values = regression_values(codes, n_groups, ctx.target_values, ctx.predicted_values, mass)
     measured = []
     for name, metric in GROUP_METRICS.items():
         if name not in values:
@@ -230,10 +236,11 @@ def _score_inputs(ctx: AuditContext) -> list[ScoreInputs | None]:
             g.n_groups,
             ctx.y_true,
             ctx.scores,
-            ctx.weights,
+            ctx.mass,
             ctx.settings.score_threshold,
             ctx.settings.top_k,
             levels,
+            ctx.counts,
         )
         for g in ctx.groupings
     ]
@@ -263,7 +270,7 @@ def group_fairness(ctx: AuditContext) -> CheckResult:
             resamples=resamples,
             seed=ctx.settings.seed,
             confidence=ctx.settings.confidence,
-            scheme=SCHEME,
+            scheme=scheme(ctx),
             note=note,
         )
         if requested > 0

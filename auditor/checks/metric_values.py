@@ -113,9 +113,11 @@ class ScoreInputs:
         threshold: float | None,
         top_k: int | None,
         levels: ScoreLevels | None = None,
+        counts: IntArray | None = None,
     ) -> ScoreInputs:
         """Sort the scores by group (``levels``: from :func:`score_levels`, shared by every
-        grouping of the audit, when the caller has them)."""
+        grouping of the audit, when the caller has them; ``counts``: rows per cell when each
+        row is a cell of identical rows, ``weights`` then being their total weight)."""
         return cls(
             codes=codes,
             n_groups=n_groups,
@@ -125,7 +127,7 @@ class ScoreInputs:
             probabilities=scores_are_probabilities(scores),
             median=weighted_median(scores, weights) if levels is None else levels.median(weights),
             threshold=threshold,
-            top_k=None if top_k is None else top_k_mask(scores, top_k),
+            top_k=None if top_k is None else top_k_mask(scores, top_k, counts),
             levels=levels,
         )
 

@@ -28,8 +28,8 @@ REGRESSION_OVERALL = ("mean_absolute_error", "root_mean_squared_error", "r2_scor
 
 def _regression_overall(ctx: AuditContext) -> dict[str, Value]:
     assert ctx.target_values is not None and ctx.predicted_values is not None
-    codes = np.zeros(ctx.n_rows, dtype=np.int64)
-    values = regression_values(codes, 1, ctx.target_values, ctx.predicted_values, ctx.weights)
+    codes = np.zeros(len(ctx.target_values), dtype=np.int64)
+    values = regression_values(codes, 1, ctx.target_values, ctx.predicted_values, ctx.mass)
     overall: dict[str, Value] = {"n": Value(value=float(ctx.n_rows))}
     for name in REGRESSION_OVERALL:
         v = float(values[name][0])
@@ -43,11 +43,11 @@ def overall_performance(ctx: AuditContext) -> CheckResult:
     """Accuracy and the main rates over all rows, with Wilson intervals (regression: errors)."""
     if ctx.task == "regression":
         return CheckResult(family="performance", status="ok", overall=_regression_overall(ctx))
-    codes = np.zeros(ctx.n_rows, dtype=np.int64)
-    counts = grouped_confusion(codes, 1, ctx.y_true, ctx.y_pred, ctx.weights)
+    codes = np.zeros(len(ctx.y_true), dtype=np.int64)
+    counts = grouped_confusion(codes, 1, ctx.y_true, ctx.y_pred, ctx.mass)
     squared = None
-    if ctx.weights is not None:  # Kish-effective counts over each rate's own rows
-        weights_sq = ctx.weights * ctx.weights
+    weights_sq = ctx.mass_sq
+    if weights_sq is not None:  # Kish-effective counts over each rate's own rows
         squared = grouped_confusion(codes, 1, ctx.y_true, ctx.y_pred, weights_sq)
     overall: dict[str, Value] = {"n": Value(value=float(ctx.n_rows))}
     for name in OVERALL_METRICS:

@@ -11,6 +11,7 @@ the data.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,13 @@ import numpy.typing as npt
 from auditor.checks.metric_values import ScoreInputs, ScoreSums, confusion_values
 from auditor.context import AuditContext
 from auditor.groups import Grouping
-from auditor.stats.bootstrap import aggregate_strata, resample_cells, row_multiplicities
+from auditor.stats.bootstrap import (
+    aggregate_strata,
+    cell_masses,
+    poisson_cells,
+    resample_cells,
+    row_multiplicities,
+)
 from auditor.stats.confusion import grouped_confusion
 from auditor.stats.regression import metrics_from_sums, regression_terms, weighted_sums
 
@@ -30,6 +37,16 @@ SCHEME = (
     "percentile bootstrap, resampling rows with replacement within each intersectional "
     "group (group sizes fixed)"
 )
+CELL_SCHEME = (
+    "percentile Poisson bootstrap on the engine's cells: a cell of k identical rows draws a "
+    "Poisson(k) count (group sizes vary); weighted cells draw (sum w^2 / sum w) x "
+    "Poisson((sum w)^2 / sum w^2), the mean and variance of a row-level Poisson bootstrap"
+)
+
+
+def scheme(ctx: AuditContext) -> str:
+    """How this audit's replicates are drawn: rows in memory, cells from an engine."""
+    return SCHEME if ctx.counts is None else CELL_SCHEME
 
 
 @dataclass(frozen=True)
@@ -82,9 +99,12 @@ def bootstrap_samples(
     samples: list[dict[str, FloatArray]] = [{} for _ in groupings]
     classification = ctx.task == "classification"
     fast_confusion = classification and ctx.weights is None
+    aggregated = ctx.counts is not None
     if fast_confusion:
-        cells = grouped_confusion(strata.codes, strata.n_strata, ctx.y_true, ctx.y_pred).cells
-        replicates = resample_cells(cells, n_resamples, rng)
+        codes, n_strata = strata.codes, strata.n_strata
+        cells = grouped_confusion(codes, n_strata, ctx.y_true, ctx.y_pred, ctx.mass).cells
+        draw = poisson_cells if aggregated else resample_cells
+        replicates = draw(cells, n_resamples, rng)
         for i, grouping in enumerate(groupings):
             grouped = aggregate_strata(replicates, strata.to_group[i], grouping.n_groups)
             samples[i].update(confusion_values(grouped, ctx.settings.positive_outcome))
@@ -106,10 +126,7 @@ def bootstrap_samples(
     sums_of_scores: list[tuple[FloatArray, FloatArray | None]] = []
     per_replicate: list[dict[str, list[FloatArray]]] = [{} for _ in groupings]
     slots = strata.codes * 4 + (ctx.y_true.astype(np.int64) * 2 + ctx.y_pred.astype(np.int64))
-    for b, multiplicity in enumerate(
-        row_multiplicities(strata.codes, strata.n_strata, n_resamples, rng)
-    ):
-        weights = multiplicity if ctx.weights is None else ctx.weights * multiplicity
+    for b, weights in enumerate(_replicate_weights(ctx, strata, n_resamples, rng)):
         if stratum_cells is not None and classification:
             flat = np.bincount(slots, weights=weights, minlength=strata.n_strata * 4)
             stratum_cells[b] = flat.reshape(strata.n_strata, 4)
@@ -132,6 +149,18 @@ def bootstrap_samples(
         if score_sums is not None:
             samples[i].update(_score_samples(score_sums, sums_of_scores, strata, i, grouping))
     return samples
+
+
+def _replicate_weights(
+    ctx: AuditContext, strata: Strata, n_resamples: int, rng: np.random.Generator
+) -> Iterator[FloatArray]:
+    """Each replicate's weight of every row: multiplicities (x weights) of a stratified
+    resample of the rows, or the Poisson totals of an engine's cells."""
+    if ctx.counts is not None:
+        yield from cell_masses(ctx.counts, ctx.weights, ctx.weights_sq, n_resamples, rng)
+        return
+    for multiplicity in row_multiplicities(strata.codes, strata.n_strata, n_resamples, rng):
+        yield multiplicity if ctx.weights is None else ctx.weights * multiplicity
 
 
 def _score_samples(

@@ -21,7 +21,11 @@ from auditor.errors import UsageError
 
 @click.command()
 @click.option(
-    "--data", "data", required=True, type=click.Path(path_type=Path), help="CSV or Parquet file."
+    "--data",
+    "data",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="CSV or Parquet file, or a folder of Parquet files.",
 )
 @click.option("--target", required=True, help="Column with the actual outcome.")
 @click.option(
@@ -92,7 +96,24 @@ from auditor.errors import UsageError
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap intervals."
 )
-@click.option("--engine", type=click.Choice(["auto", "memory"]), default="auto", show_default=True)
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "memory", "duckdb", "spark"]),
+    default="auto",
+    show_default=True,
+    help="Where rows are aggregated: memory; duckdb (out of core: files larger than memory, "
+    "Parquet folders); spark. auto: memory when the file fits easily, else duckdb.",
+)
+@click.option(
+    "--spark-master",
+    default=None,
+    help="Spark master URL for --engine spark (default local[*]; e.g. yarn, spark://host:7077).",
+)
+@click.option(
+    "--memory-limit",
+    default=None,
+    help="DuckDB's memory limit for --engine duckdb (default 2GB; it spills to disk beyond).",
+)
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print audit.json to stdout.")
 @click.pass_context
@@ -136,6 +157,9 @@ def audit(ctx: click.Context, **options: Any) -> None:
             max_groups=options["max_groups"],
             threshold=options["threshold"],
             seed=options["seed"],
+            engine=options["engine"],
+            spark_master=options["spark_master"],
+            memory_limit=options["memory_limit"],
             command=["auditor", *sys.argv[1:]],
             config_file=ctx.meta.get("auditor.config"),
             progress=show,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
 
 import numpy as np
@@ -34,17 +34,28 @@ _MEASURE_TEXT = {
 
 
 def evaluate_policy(
-    policy: Policy, results: list[CheckResult], *, today: date | None = None
+    policy: Policy,
+    results: list[CheckResult],
+    *,
+    today: date | None = None,
+    not_measured: Mapping[str, str] | None = None,
 ) -> list[Finding]:
     """Judge every rule against the measurements; one finding per rule and group.
 
     Waivers are applied last, as of ``today`` (default: the current date).
+    ``not_measured``: families the audit deliberately did not run, and why; their rules
+    are not applicable when optional and errors otherwise.
     """
     by_family = {r.family: r for r in results}
+    skipped = dict(not_measured or {})
     findings: list[Finding] = []
     for rule in [*policy.rules, *_builtin_rules(policy, by_family)]:
         spec = CHECKS[rule.check]
         result = by_family.get(spec.family)
+        if result is None and spec.family in skipped:
+            message = f"{rule.check} was not measured: {skipped[spec.family]}"
+            findings.append(_unmeasured(rule, None, message))
+            continue
         if result is None or result.status == "error":
             error = result.error if result is not None else "the check did not run"
             findings.append(_finding(rule, None, None, None, None, "error", None, error or ""))

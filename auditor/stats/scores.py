@@ -257,6 +257,7 @@ def grouped_calibration(
     weights: FloatArray | None = None,
     n_bins: int = 10,
     levels: ScoreLevels | None = None,
+    counts: IntArray | None = None,
 ) -> Calibration:
     """Reliability table and expected calibration error (ECE) per group.
 
@@ -275,6 +276,8 @@ def grouped_calibration(
         Number of bins.
     levels : ScoreLevels, optional
         The scores' levels: each distinct score is binned once instead of each row.
+    counts : int array, optional
+        Rows each entry stands for (cells of an aggregated table): the bins' row counts.
     """
     scores = np.asarray(scores, dtype=np.float64)
     if not scores_are_probabilities(scores):
@@ -292,7 +295,8 @@ def grouped_calibration(
         return np.asarray(flat, dtype=np.float64).reshape(n_groups, n_bins)
 
     weight, score_sum, pos_sum = table(w), table(w * scores), table(w * y)
-    rows = np.bincount(slots, minlength=size).astype(np.int64).reshape(n_groups, n_bins)
+    rows = np.bincount(slots, weights=counts, minlength=size).astype(np.int64)
+    rows = rows.reshape(n_groups, n_bins)
     # weight_gb / weight_g * |pos_gb / weight_gb - score_gb / weight_gb| needs no per-bin ratio.
     gap = np.abs(pos_sum - score_sum).sum(axis=1)
     return Calibration(
@@ -379,19 +383,26 @@ def weighted_median(scores: FloatArray, weights: FloatArray | None = None) -> fl
     return float((low + high) / 2.0)
 
 
-def top_k_mask(scores: FloatArray, k: int) -> BoolArray:
+def top_k_mask(scores: FloatArray, k: int, counts: IntArray | None = None) -> BoolArray:
     """True for the rows with the k highest scores, ties at the k-th score included.
 
     Every row tied with the k-th highest score is selected, so the mask can hold more than
     ``k`` rows: two people with the same score must get the same decision. ``k <= 0``
-    selects nobody and ``k >= n`` everybody. Scores must not be NaN.
+    selects nobody and ``k >= n`` everybody. Scores must not be NaN. ``counts``: how many
+    identical rows each entry stands for (cells of an aggregated table).
     """
     s = np.asarray(scores, dtype=np.float64)
     if np.isnan(s).any():
         raise ValueError("scores must not be NaN")
+    total = s.size if counts is None else int(np.sum(counts))
     if k <= 0:
         return np.zeros(s.shape, dtype=bool)
-    if k >= s.size:
+    if k >= total:
         return np.ones(s.shape, dtype=bool)
-    kth = np.partition(s, s.size - k)[s.size - k]  # O(n), no full sort
+    if counts is None:
+        kth = np.partition(s, s.size - k)[s.size - k]  # O(n), no full sort
+    else:  # the score at which the rows counted from the top reach k
+        order = np.argsort(-s, kind="stable")
+        reached = np.searchsorted(np.cumsum(np.asarray(counts)[order]), k)
+        kth = s[order[reached]]
     return s >= kth

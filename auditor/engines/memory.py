@@ -1,0 +1,55 @@
+"""The in-memory engine: the cell table of a pandas DataFrame (one group-by)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from auditor.engines.cells import ROWS, WEIGHT, WEIGHT_SQ, CellTable, ColumnRoles, Profile
+from auditor.inputs.data import require_columns
+
+
+class MemoryEngine:
+    """Cells of a frame already in memory; the reference the other engines must equal."""
+
+    name = "memory"
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+
+    def describe(self) -> str:
+        return f"memory (pandas, {len(self.frame):,} rows loaded)"
+
+    def profile(self, roles: ColumnRoles) -> Profile:
+        """Exact distinct counts and the checks on scores and weights."""
+        require_columns(self.frame, {"--" + c: c for c in roles.columns()})
+        distinct = {c: int(self.frame[c].nunique(dropna=False)) for c, _ in roles.key_columns()}
+        profile = Profile(rows=len(self.frame), distinct=distinct)
+        if roles.score is not None:
+            scores = pd.to_numeric(self.frame[roles.score], errors="coerce").to_numpy(float)
+            profile = replace(profile, bad_scores=int((~np.isfinite(scores)).sum()))
+        if roles.weight is not None:
+            w = pd.to_numeric(self.frame[roles.weight], errors="coerce").to_numpy(float)
+            finite = np.isfinite(w)
+            profile = replace(
+                profile,
+                bad_weights=int((~finite).sum()),
+                negative_weights=int((w[finite] < 0).sum()),
+                weight_sum=float(w[finite].sum()),
+            )
+        return profile
+
+    def cells(self, roles: ColumnRoles, max_groups: int) -> CellTable:
+        """Group the frame by every key column (missing values kept as their own key)."""
+        self.profile(roles).check(roles, max_groups)
+        keys = roles.key_columns()
+        frame = pd.DataFrame({cell: self.frame[column].to_numpy() for column, cell in keys})
+        aggregations: dict[str, tuple[str, str]] = {ROWS: (keys[0][1], "size")}
+        if roles.weight is not None:
+            w = self.frame[roles.weight].to_numpy(dtype=np.float64)
+            frame[WEIGHT], frame[WEIGHT_SQ] = w, w * w
+            aggregations |= {WEIGHT: (WEIGHT, "sum"), WEIGHT_SQ: (WEIGHT_SQ, "sum")}
+        grouped = frame.groupby([cell for _, cell in keys], dropna=False, sort=False)
+        return CellTable.from_engine(grouped.agg(**aggregations).reset_index(), roles, self.name)

@@ -1,0 +1,133 @@
+"""An engine's cell table -> AuditContext: the same validation as rows, on the cells.
+
+Labels, predictions and groups are checked by the functions that check rows (every
+distinct value appears in some cell, so what is wrong in the data is wrong in the cells);
+the context then carries each cell's row count, weight sum and squared-weight sum.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from auditor.context import AuditContext, CheckSettings
+from auditor.engines import Engine, is_spark_frame
+from auditor.engines.cells import (
+    PREDICTION,
+    ROWS,
+    SCORE,
+    TARGET,
+    WEIGHT,
+    WEIGHT_SQ,
+    CellTable,
+    ColumnRoles,
+)
+from auditor.errors import UsageError
+from auditor.groups import encode_groups
+from auditor.inputs.labels import positive_mask, resolve_labels
+from auditor.prepare import AuditRequest, Prepared
+from auditor.results import ModelCard
+
+
+def cell_roles(request: AuditRequest) -> ColumnRoles:
+    """The columns an engine aggregates for this request (decisions mode only)."""
+    if request.task != "classification":
+        raise UsageError(
+            "out-of-core engines audit classification decisions; audit a regression in memory "
+            "(--engine memory)."
+        )
+    if not isinstance(request.prediction, str):
+        raise UsageError(
+            "out-of-core engines audit recorded decisions: pass --prediction COL (a model is "
+            "audited in memory, --engine memory)."
+        )
+    if not request.sensitive:
+        raise UsageError("pass at least one --sensitive column.")
+    if request.target in request.sensitive or request.target == request.prediction:
+        raise UsageError("--target must be a different column from --prediction and --sensitive.")
+    return ColumnRoles(
+        target=request.target,
+        sensitive=tuple(request.sensitive),
+        prediction=request.prediction,
+        score=request.score,
+        weight=request.weight,
+    )
+
+
+def prepare_cells(
+    cells: CellTable,
+    request: AuditRequest,
+    *,
+    settings: CheckSettings,
+    model_card: ModelCard | None = None,
+) -> Prepared:
+    """Build the AuditContext of an engine's cells; every problem is an InputError."""
+    roles = cells.roles
+    frame = cells.frame
+    labels = resolve_labels(frame[TARGET].rename(roles.target), request.pos_label)
+    y_true = positive_mask(frame[TARGET].rename(roles.target), labels, "target")
+    y_pred = positive_mask(frame[PREDICTION].rename(roles.prediction), labels, "prediction")
+    counts = frame[ROWS].to_numpy(dtype=np.int64)
+    weighted = roles.weight is not None
+    groupings = encode_groups(
+        frame,
+        list(roles.sensitive),
+        references=dict(request.references),
+        missing_as_group=request.missing_as_group,
+        max_groups=request.max_groups,
+        counts=counts,
+    )
+    context = AuditContext(
+        frame=frame[list(roles.sensitive)],
+        labels=labels,
+        y_true=y_true,
+        y_pred=y_pred,
+        scores=None if roles.score is None else frame[SCORE].to_numpy(dtype=np.float64),
+        weights=frame[WEIGHT].to_numpy(dtype=np.float64) if weighted else None,
+        groupings=groupings,
+        settings=settings,
+        model_card=model_card,
+        target_column=roles.target,
+        counts=counts,
+        weights_sq=frame[WEIGHT_SQ].to_numpy(dtype=np.float64) if weighted else None,
+        engine=cells.engine,
+    )
+    return Prepared(context, None, roles.prediction, [])
+
+
+# Families that read row-level data (other columns, the model, the training data): they do
+# not run on an engine's cells, and the report lists them as not measured.
+ROW_FAMILIES = ("representation", "data_quality", "privacy")
+
+
+def open_engine(
+    name: str,
+    data: object,
+    *,
+    spark_master: str | None = None,
+    memory_limit: str | None = None,
+) -> Engine:
+    """The engine ``name`` on ``data`` (a path, or a pyspark DataFrame for Spark)."""
+    from auditor.engines.duckdb_engine import DuckDBEngine
+    from auditor.engines.source import DataSource
+    from auditor.engines.spark_engine import SparkEngine
+
+    if is_spark_frame(data):
+        return SparkEngine(data, "a Spark DataFrame of the caller's session")
+    source = DataSource.open(Path(str(data)))
+    if name == "spark":
+        return SparkEngine.read(source, spark_master)
+    return DuckDBEngine(source, memory_limit=memory_limit)
+
+
+def prepare_out_of_core(
+    engine: Engine,
+    request: AuditRequest,
+    *,
+    settings: CheckSettings,
+    model_card: ModelCard | None = None,
+) -> tuple[Prepared, CellTable]:
+    """Aggregate the data into cells with ``engine`` and build the context from them."""
+    cells = engine.cells(cell_roles(request), request.max_groups)
+    return prepare_cells(cells, request, settings=settings, model_card=model_card), cells
