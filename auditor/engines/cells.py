@@ -106,6 +106,14 @@ class Profile:
                 raise InputError(f"--weight column '{name}' is zero on every row.")
 
 
+def require_numeric(roles: ColumnRoles, numeric: dict[str, bool]) -> None:
+    """Refuse a --score or --weight column whose type is not a number (``numeric``: data
+    column -> whether its type is numeric, from the engine's schema)."""
+    for option, column in (("--score", roles.score), ("--weight", roles.weight)):
+        if column is not None and not numeric.get(column, False):
+            raise InputError(f"{option} column '{column}' is not numeric.")
+
+
 def score_levels_message(column: str, levels: int) -> str:
     """Why continuous scores are refused out of core, and what to do instead."""
     return (

@@ -13,12 +13,28 @@ from typing import Any
 
 import pandas as pd
 
-from auditor.engines.cells import CellTable, ColumnRoles, Profile
+from auditor.engines.cells import CellTable, ColumnRoles, Profile, require_numeric
 from auditor.engines.source import DataSource
 from auditor.engines.sql import cells_query, duckdb_quote, profile_query
 from auditor.errors import InputError
+from auditor.inputs.data import require_columns
 
 DEFAULT_MEMORY_LIMIT = "2GB"
+NUMERIC_TYPES = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+    "FLOAT",
+    "DOUBLE",
+    "BOOLEAN",
+}
 
 
 def _literal(text: str) -> str:
@@ -73,17 +89,24 @@ class DuckDBEngine:
 
         try:
             return self.connection.execute(query)
-        except duckdb.BinderException as exc:
-            raise InputError(f"the data lacks a column the audit needs: {exc}") from exc
+        except duckdb.OutOfMemoryException as exc:
+            raise InputError(
+                f"DuckDB needs more than its memory limit ({self.memory_limit}) to read "
+                f"'{self.source.path}': raise --memory-limit (CSV needs about 32MB per thread; "
+                f"Parquet one row group per thread). DuckDB said: {exc}"
+            ) from exc
         except duckdb.Error as exc:
             raise InputError(f"DuckDB could not read '{self.source.path}': {exc}") from exc
 
-    def columns(self) -> list[str]:
-        """The data's column names (from the file's schema, no scan)."""
+    def column_types(self) -> dict[str, str]:
+        """The data's columns and their DuckDB types (from the file's schema, no scan)."""
         described = self._run(f"DESCRIBE SELECT * FROM {self._relation()}").fetchall()
-        return [str(row[0]) for row in described]
+        return {str(row[0]): str(row[1]) for row in described}
 
     def profile(self, roles: ColumnRoles) -> Profile:
+        types = self.column_types()
+        require_columns(pd.DataFrame(columns=list(types)), {"--" + c: c for c in roles.columns()})
+        require_numeric(roles, {c: t.upper() in NUMERIC_TYPES for c, t in types.items()})
         query, names = profile_query(roles, self._relation(), duckdb_quote)
         values = dict(zip(names, self._run(query).fetchone(), strict=True))
         return profile_from_row(values)

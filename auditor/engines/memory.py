@@ -7,7 +7,15 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from auditor.engines.cells import ROWS, WEIGHT, WEIGHT_SQ, CellTable, ColumnRoles, Profile
+from auditor.engines.cells import (
+    ROWS,
+    WEIGHT,
+    WEIGHT_SQ,
+    CellTable,
+    ColumnRoles,
+    Profile,
+    require_numeric,
+)
 from auditor.inputs.data import require_columns
 
 
@@ -25,6 +33,9 @@ class MemoryEngine:
     def profile(self, roles: ColumnRoles) -> Profile:
         """Exact distinct counts and the checks on scores and weights."""
         require_columns(self.frame, {"--" + c: c for c in roles.columns()})
+        require_numeric(
+            roles, {str(c): pd.api.types.is_numeric_dtype(t) for c, t in self.frame.dtypes.items()}
+        )
         distinct = {c: int(self.frame[c].nunique(dropna=False)) for c, _ in roles.key_columns()}
         profile = Profile(rows=len(self.frame), distinct=distinct)
         if roles.score is not None:

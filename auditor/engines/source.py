@@ -28,7 +28,7 @@ class DataSource:
         """Check the path exists and find its format; a folder must hold Parquet files."""
         path = Path(path)
         if not path.exists():
-            raise InputError(f"data path '{path}' does not exist. Check the --data path.")
+            raise InputError(f"data file '{path}' does not exist. Check the --data path.")
         if path.is_dir():
             files = tuple(sorted(p for p in path.rglob("*.parquet") if p.is_file()))
             if not files:

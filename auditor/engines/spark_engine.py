@@ -12,11 +12,12 @@ from typing import Any
 
 import pandas as pd
 
-from auditor.engines.cells import CellTable, ColumnRoles, Profile
+from auditor.engines.cells import CellTable, ColumnRoles, Profile, require_numeric
 from auditor.engines.duckdb_engine import profile_from_row
 from auditor.engines.source import DataSource
 from auditor.engines.sql import cells_query, profile_query, spark_quote
-from auditor.errors import InputError, UsageError
+from auditor.errors import UsageError
+from auditor.inputs.data import require_columns
 
 DEFAULT_MASTER = "local[*]"
 
@@ -63,19 +64,17 @@ class SparkEngine:
         return f"spark ({self.label})"
 
     def _run(self, query: str) -> Any:
-        try:
-            return self.frame.sparkSession.sql(query)
-        except Exception as exc:  # pyspark's AnalysisException lives in a moving module
-            if "UNRESOLVED_COLUMN" in str(exc) or "cannot be resolved" in str(exc):
-                raise InputError(f"the data lacks a column the audit needs: {exc}") from exc
-            raise
+        return self.frame.sparkSession.sql(query)
 
     def cells(self, roles: ColumnRoles, max_groups: int) -> CellTable:
-        missing = [c for c in roles.columns() if c not in self.frame.columns]
-        if missing:
-            raise InputError(
-                f"columns {missing} are not in the Spark data (columns: {self.frame.columns[:20]})."
-            )
+        require_columns(
+            pd.DataFrame(columns=list(self.frame.columns)), {"--" + c: c for c in roles.columns()}
+        )
+        numeric = ("int", "bigint", "smallint", "tinyint", "float", "double", "boolean")
+        types = dict(self.frame.dtypes)
+        require_numeric(
+            roles, {c: t in numeric or t.startswith("decimal") for c, t in types.items()}
+        )
         view = f"auditor_{uuid.uuid4().hex}"
         self.frame.createOrReplaceTempView(view)
         try:

@@ -86,6 +86,15 @@ def _setup_facts(result: AuditRecord) -> tuple[Fact, ...]:
     for role, column in (("Prediction", s.prediction), ("Score", s.score), ("Weight", s.weight)):
         if column:
             facts.append(Fact(f"{role} column", column))
+    if s.engine is not None:
+        engine = s.engine.detail
+        if s.engine.cells is not None:
+            engine += f"; {count(s.engine.cells)} distinct cells of the finest groups"
+        if s.engine.not_measured:
+            engine += "; not measured (they need row-level data): " + ", ".join(
+                s.engine.not_measured
+            )
+        facts.append(Fact("Engine", engine))
     if s.ignored_columns:
         facts.append(
             Fact(

@@ -1,6 +1,6 @@
 """The benchmarks still run (smoke runs).
 
-Group metrics and the fairness depth agree with fairlearn; the PDF timings print.
+Group metrics, the fairness depth and the engines agree with fairlearn; the PDF timings print.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import ROOT
 
@@ -198,3 +199,45 @@ def test_service_benchmark_prints_its_latencies() -> None:
     for label, path in (("API ", "/api/v1/audits"), ("page", "/ui/audits")):
         line = rf"^   {label} {re.escape(path)} +200 requests: p50 [\d.]+ ms, p95 [\d.]+ ms"
         assert re.search(line, out, re.M), out
+
+
+def test_engines_benchmark_runs_duckdb_and_fairlearn_and_agrees(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.bench_engines",
+            "--rows",
+            "20000",
+            "--compare-rows",
+            "20000",
+            "--resamples",
+            "200",
+            "--repeat",
+            "1",
+            "--skip-spark",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    # The log was written once (one file serves both parts) with its row count in its name.
+    assert [p.name for p in tmp_path.glob("*.parquet")] == ["decisions-seed0-20000rows.parquet"]
+    # 1. The child's audit: 2 x 5 x 4 groups x y x decision = 160 cells, the policy's resamples.
+    assert re.search(r"^cells +160$", out, re.M), out
+    assert re.search(r"^bootstrap resamples \(recorded\) +200$", out, re.M), out
+    assert re.search(r"^peak RSS \(child\) +[\d,]+ MB$", out, re.M), out
+    assert re.search(r"^goal within 30 s \(whole process\): (PASS|MISS) ", out, re.M), out
+    assert re.search(r"^goal under 2 GB peak RSS: (PASS|MISS) ", out, re.M), out
+    # 2. Side by side: the ratio, and the same values as fairlearn for 51 groups x 11 metrics.
+    ratio = re.search(r"^ratio fairlearn/auditor: (\d+\.\d)x \(MetricFrames alone: ", out, re.M)
+    assert ratio and float(ratio[1]) > 0, out
+    agreement = re.search(r"^agreement: largest \|difference\| (\S+) over 561 values ", out, re.M)
+    assert agreement and float(agreement[1]) < 1e-9, out
+    assert "3. Spark local[2]: skipped (--skip-spark)" in out

@@ -1,0 +1,259 @@
+"""Audits through every engine: the same numbers, out of core under a low memory limit, Spark.
+
+Point estimates, analytic intervals (Wilson, Newcombe, Katz) and tests are functions of the
+cells, so memory (rows), DuckDB and Spark agree on them to 1e-12; the bootstrap differs by
+scheme between rows (stratified) and cells (Poisson), and is identical between engines that
+build the same cells.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from auditor.api import audit
+from auditor.checks.metric_catalog import GROUP_METRICS
+from auditor.errors import InputError, UsageError
+
+SENSITIVE = ["sex", "race", "age_band"]
+
+
+def decision_log(n: int, seed: int = 3) -> pd.DataFrame:
+    """A log with disparities, unequal groups, weights and a rounded score."""
+    rng = np.random.default_rng(seed)
+    sex = rng.choice(["female", "male"], n, p=[0.45, 0.55])
+    race = rng.choice(["a", "b", "c", "d"], n, p=[0.6, 0.25, 0.1, 0.05])
+    age = rng.choice(["18-25", "26-45", "46+"], n)
+    y = rng.random(n) < np.where(sex == "female", 0.35, 0.45)
+    score = np.clip(0.3 * y + 0.5 * rng.random(n) + 0.1 * (race == "a"), 0, 1).round(2)
+    return pd.DataFrame(
+        {
+            "sex": sex,
+            "race": race,
+            "age_band": age,
+            "y": y.astype(int),
+            "decision": (score > 0.45).astype(int),
+            "score": score,
+            "w": rng.gamma(3.0, 1.0, n).round(3),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def log(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Path, Path]:
+    frame = decision_log(40_000)
+    folder = tmp_path_factory.mktemp("engines")
+    frame.to_parquet(folder / "log.parquet")
+    frame.to_csv(folder / "log.csv", index=False)
+    return frame, folder / "log.parquet", folder / "log.csv"
+
+
+def run(data: Any, engine: str, weighted: bool = False, **extra: Any) -> Any:
+    return audit(
+        data,
+        target="y",
+        sensitive=SENSITIVE,
+        prediction="decision",
+        score="score",
+        weight="w" if weighted else None,
+        engine=engine,
+        **extra,
+    )
+
+
+def exact_numbers(result: Any) -> Iterator[tuple[str, float | None]]:
+    """Every number of the fairness and performance results that does not come from the
+    bootstrap: values everywhere, and intervals and tests of the proportion metrics."""
+    for check in result.checks:
+        if check.family == "performance":
+            for name, value in check.overall.items():
+                yield f"performance.{name}", value.value
+                yield f"performance.{name}.ci", value.ci_low
+        if check.family != "fairness":
+            continue
+        for table in check.tables:
+            yield f"{table.attribute} reference", float(hash(table.reference) % 1000)
+            for row in table.rows:
+                yield f"{row.group} n", float(row.n)
+                for metric, cell in row.metrics.items():
+                    analytic = GROUP_METRICS[metric].proportion
+                    for measure in ("value", "difference_to_reference", "ratio_to_reference"):
+                        v = getattr(cell, measure)
+                        where = f"{row.group} {metric} {measure}"
+                        yield where, v.value
+                        if analytic:
+                            yield where + " ci", v.ci_low
+                            yield where + " ci", v.ci_high
+                    if cell.test is not None:
+                        yield f"{row.group} {metric} p", cell.test.p_value
+            for name, criterion in table.criteria.items():
+                yield f"{table.attribute} {name}", criterion.value.value
+
+
+def assert_same_exact_numbers(a: Any, b: Any) -> None:
+    left, right = list(exact_numbers(a)), list(exact_numbers(b))
+    assert [k for k, _ in left] == [k for k, _ in right]
+    for (where, x), (_, y) in zip(left, right, strict=True):
+        if x is None or y is None:
+            assert x == y, where
+        else:
+            assert y == pytest.approx(x, rel=1e-12, abs=1e-12), where
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_duckdb_gives_the_memory_engines_numbers(log, weighted):
+    frame, parquet, csv = log
+    memory = run(frame, "memory", weighted)
+    for path in (parquet, csv):
+        duck = run(path, "duckdb", weighted)
+        assert duck.setup.engine.name == "duckdb"
+        assert duck.setup.rows == len(frame)
+        assert_same_exact_numbers(memory, duck)
+    assert memory.setup.engine.name == "memory"
+
+
+def test_cells_bootstrap_is_recorded_and_reproducible(log):
+    _, parquet, csv = log
+    a, b = run(parquet, "duckdb"), run(csv, "duckdb")
+    boot = next(c.bootstrap for c in a.checks if c.family == "fairness")
+    assert boot is not None and boot.resamples == 1000
+    assert "Poisson" in boot.scheme
+    fa = next(c for c in a.checks if c.family == "fairness").model_dump()
+    fb = next(c for c in b.checks if c.family == "fairness").model_dump()
+    assert fa == fb  # same cells, same seed: the same replicates, from Parquet or CSV
+
+
+def test_out_of_core_audit_of_a_file_larger_than_the_memory_limit(tmp_path):
+    frame = decision_log(3_000_000, seed=5)
+    path = tmp_path / "big.parquet"
+    frame.to_parquet(path, row_group_size=100_000)  # DuckDB streams row groups
+    limit_mb = 8
+    assert path.stat().st_size > limit_mb * 1024**2
+    assert frame.memory_usage(deep=True).sum() > 8 * limit_mb * 1024**2
+    result = run(path, "duckdb", weighted=True, memory_limit=f"{limit_mb}MB")
+    assert result.setup.rows == len(frame)
+    assert f"memory limit {limit_mb}MB" in result.setup.engine.detail
+    table = next(c for c in result.checks if c.family == "fairness").tables[0]
+    counts = frame.groupby("sex")["decision"].agg(["size", "sum"])
+    for row in table.rows:
+        group = row.group.split("=")[1]
+        assert row.n == counts.loc[group, "size"]
+        expected = frame.loc[frame.sex == group]
+        rate = (expected.w * expected.decision).sum() / expected.w.sum()
+        assert row.metrics["selection_rate"].value.value == pytest.approx(rate, rel=1e-12)
+
+
+def test_engine_refusals_are_usage_or_input_errors(log):
+    _, parquet, _ = log
+    with pytest.raises(UsageError, match="in memory"):
+        audit(parquet, target="y", sensitive=SENSITIVE, model="m.skops", engine="duckdb")
+    with pytest.raises(UsageError, match="regression"):
+        audit(
+            parquet,
+            target="y",
+            sensitive=SENSITIVE,
+            prediction="decision",
+            task="regression",
+            engine="duckdb",
+        )
+    with pytest.raises(InputError, match="--pos-label"):
+        audit(
+            parquet,
+            target="y",
+            sensitive=SENSITIVE,
+            prediction="decision",
+            pos_label="yes",
+            engine="duckdb",
+        )
+
+
+def test_cli_duckdb_audit_writes_reports_naming_the_engine(log, tmp_path):
+    _, parquet, _ = log
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "auditor.cli",
+        "audit",
+        "--data",
+        str(parquet),
+        "--target",
+        "y",
+        "--prediction",
+        "decision",
+        "--sensitive",
+        "sex",
+        "--sensitive",
+        "race",
+        "--engine",
+        "duckdb",
+        "--memory-limit",
+        "256MB",
+        "--out",
+        str(out),
+        "--format",
+        "json,html,md",
+        "--quiet",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode in (0, 1), done.stderr
+    html = (out / "report.html").read_text()
+    assert "Engine" in html and "duckdb (out of core; memory limit 256MB" in html
+    assert "representation, data_quality, privacy" in html
+    bad = subprocess.run(
+        [*command[:-5], "--score", "sex", "--out", str(out), "--format", "json"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 3, bad.stderr  # a text column as --score: rejected input
+    assert "--score column 'sex' is not numeric" in bad.stderr
+
+
+# ---- Spark (local mode): Java from Debian's packages, pyspark from the dev extra ----------
+
+
+def _spark_available() -> bool:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return False
+    return shutil.which("java") is not None
+
+
+spark_only = pytest.mark.skipif(
+    not _spark_available() and not os.environ.get("CI"),
+    reason="Spark needs pyspark and Java (make install / apt-get install default-jre-headless)",
+)
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    from auditor.engines.spark_engine import spark_session
+
+    session = spark_session("local[2]")
+    yield session
+    session.stop()
+
+
+@spark_only
+def test_spark_gives_the_same_cells_and_numbers_as_duckdb(log, spark):
+    frame, parquet, _ = log
+    duck = run(parquet, "duckdb")
+    on_spark = run(parquet, "spark", spark_master="local[2]")
+    assert on_spark.setup.engine.name == "spark"
+    assert on_spark.setup.engine.cells == duck.setup.engine.cells
+    fd = next(c for c in duck.checks if c.family == "fairness").model_dump()
+    fs = next(c for c in on_spark.checks if c.family == "fairness").model_dump()
+    assert fd == fs  # identical cells -> identical everything, bootstrap included
+    weighted_spark = run(spark.createDataFrame(frame), "auto", weighted=True)
+    assert weighted_spark.setup.engine.name == "spark"
+    assert_same_exact_numbers(run(frame, "memory", weighted=True), weighted_spark)
