@@ -147,10 +147,10 @@ def audit(
     engine_name = choose_engine(engine, data)
     check_settings = _check_settings(loaded_policy, outcome, seed)
     if engine_name != "memory":
-        if train_data is not None or model is not None:
+        if train_data is not None:
             raise UsageError(
-                f"--engine {engine_name} audits recorded decisions (--prediction) on their own; "
-                "a model or --train-data is audited in memory (--engine memory)."
+                f"--engine {engine_name} audits the data on its own; a comparison with "
+                "--train-data runs in memory (--engine memory)."
             )
         if not isinstance(sensitive, str | list | tuple) or sensitive_features is not None:
             raise UsageError(f"--engine {engine_name} takes sensitive column names.")
@@ -172,8 +172,18 @@ def audit(
             engine_name, data, spark_master=spark_master, memory_limit=memory_limit
         )
         model_card = load_model_card(metadata) if metadata is not None else None
+        model_path = Path(model) if isinstance(model, str | Path) else None
+        loaded_model = None
+        if model_path is not None:
+            loaded_model = load_model_file(model_path, allow_pickle=allow_pickle)
+        elif model is not None:
+            loaded_model = in_memory_model(model)
         prepared, cells = prepare_out_of_core(
-            cell_engine, request, settings=check_settings, model_card=model_card
+            cell_engine,
+            request,
+            settings=check_settings,
+            model_card=model_card,
+            model=loaded_model,
         )
         engine_info = EngineInfo(
             name=engine_name,  # type: ignore[arg-type]
@@ -190,7 +200,7 @@ def audit(
             data_path=data_path,
             extra_hashes={},
             rows=cells.rows,
-            loaded_model=None,
+            loaded_model=loaded_model,
             outcome=outcome,
             engine_info=engine_info,
             fail_on=fail_on,
@@ -200,7 +210,7 @@ def audit(
             config_file=config_file,
             metadata=metadata,
             train_data=None,
-            model_path=None,
+            model_path=model_path,
             step=step,
         )
     step("Reading the data")

@@ -14,6 +14,7 @@ import numpy as np
 from auditor.context import AuditContext, CheckSettings
 from auditor.engines import Engine, is_spark_frame
 from auditor.engines.cells import (
+    MAX_LABEL_VALUES,
     PREDICTION,
     ROWS,
     SCORE,
@@ -23,9 +24,11 @@ from auditor.engines.cells import (
     CellTable,
     ColumnRoles,
 )
+from auditor.engines.scoring import Scorer
 from auditor.errors import UsageError
 from auditor.groups import encode_groups
 from auditor.inputs.labels import positive_mask, resolve_labels
+from auditor.inputs.model_files import LoadedModel
 from auditor.prepare import AuditRequest, Prepared
 from auditor.results import ModelCard
 
@@ -37,10 +40,10 @@ def cell_roles(request: AuditRequest) -> ColumnRoles:
             "out-of-core engines audit classification decisions; audit a regression in memory "
             "(--engine memory)."
         )
-    if not isinstance(request.prediction, str):
+    if request.prediction is not None and not isinstance(request.prediction, str):
         raise UsageError(
-            "out-of-core engines audit recorded decisions: pass --prediction COL (a model is "
-            "audited in memory, --engine memory)."
+            "out-of-core engines read the prediction from a column of the data: pass "
+            "--prediction COL (an array of predictions is audited in memory)."
         )
     if not request.sensitive:
         raise UsageError("pass at least one --sensitive column.")
@@ -49,7 +52,7 @@ def cell_roles(request: AuditRequest) -> ColumnRoles:
     return ColumnRoles(
         target=request.target,
         sensitive=tuple(request.sensitive),
-        prediction=request.prediction,
+        prediction=request.prediction if isinstance(request.prediction, str) else None,
         score=request.score,
         weight=request.weight,
     )
@@ -61,13 +64,19 @@ def prepare_cells(
     *,
     settings: CheckSettings,
     model_card: ModelCard | None = None,
+    scorer: Scorer | None = None,
 ) -> Prepared:
-    """Build the AuditContext of an engine's cells; every problem is an InputError."""
+    """Build the AuditContext of an engine's cells; every problem is an InputError.
+
+    ``scorer``: the model that predicted the cells' rows (model mode), else the prediction
+    is a column of the data.
+    """
     roles = cells.roles
     frame = cells.frame
     labels = resolve_labels(frame[TARGET].rename(roles.target), request.pos_label)
     y_true = positive_mask(frame[TARGET].rename(roles.target), labels, "target")
-    y_pred = positive_mask(frame[PREDICTION].rename(roles.prediction), labels, "prediction")
+    predicted = frame[PREDICTION].rename(roles.prediction or "model prediction")
+    y_pred = positive_mask(predicted, labels, "prediction")
     counts = frame[ROWS].to_numpy(dtype=np.int64)
     weighted = roles.weight is not None
     groupings = encode_groups(
@@ -83,7 +92,7 @@ def prepare_cells(
         labels=labels,
         y_true=y_true,
         y_pred=y_pred,
-        scores=None if roles.score is None else frame[SCORE].to_numpy(dtype=np.float64),
+        scores=frame[SCORE].to_numpy(dtype=np.float64) if SCORE in frame else None,
         weights=frame[WEIGHT].to_numpy(dtype=np.float64) if weighted else None,
         groupings=groupings,
         settings=settings,
@@ -93,7 +102,11 @@ def prepare_cells(
         weights_sq=frame[WEIGHT_SQ].to_numpy(dtype=np.float64) if weighted else None,
         engine=cells.engine,
     )
-    return Prepared(context, None, roles.prediction, [])
+    if scorer is None:
+        return Prepared(context, None, roles.prediction, [])
+    output = scorer.first_output
+    notes = [scorer.note(), *(output.notes if output is not None else [])]
+    return Prepared(context, output, None, notes)
 
 
 # Families that read row-level data (other columns, the model, the training data): they do
@@ -127,7 +140,22 @@ def prepare_out_of_core(
     *,
     settings: CheckSettings,
     model_card: ModelCard | None = None,
+    model: LoadedModel | None = None,
 ) -> tuple[Prepared, CellTable]:
-    """Aggregate the data into cells with ``engine`` and build the context from them."""
-    cells = engine.cells(cell_roles(request), request.max_groups)
-    return prepare_cells(cells, request, settings=settings, model_card=model_card), cells
+    """Aggregate the data into cells with ``engine`` (predicting with ``model``, batch by
+    batch, when there is one) and build the context from them."""
+    roles = cell_roles(request)
+    if model is None:
+        cells = engine.cells(roles, request.max_groups)
+        prepared = prepare_cells(cells, request, settings=settings, model_card=model_card)
+        return prepared, cells
+    if request.score is not None:
+        raise UsageError("--score is for recorded decisions; a model's scores are its own.")
+    target = engine.distinct_values(roles.target, MAX_LABEL_VALUES + 1)
+    labels = resolve_labels(target, request.pos_label)
+    scorer = Scorer(model.estimator, labels, roles, request.threshold)
+    cells = engine.model_cells(scorer, request.max_groups)
+    prepared = prepare_cells(
+        cells, request, settings=settings, model_card=model_card, scorer=scorer
+    )
+    return prepared, cells

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import pandas as pd
+
 from auditor.engines.cells import CellTable, ColumnRoles
+from auditor.engines.scoring import Scorer
 
 ENGINE_NAMES = ("memory", "duckdb", "spark")
 
@@ -16,6 +19,14 @@ class Engine(Protocol):
 
     def cells(self, roles: ColumnRoles, max_groups: int) -> CellTable:
         """Profile the columns (refusing bad input), then count every cell."""
+        ...
+
+    def model_cells(self, scorer: Scorer, max_groups: int) -> CellTable:
+        """Predict every row with the scorer's model, batch by batch, and count the cells."""
+        ...
+
+    def distinct_values(self, column: str, limit: int) -> pd.Series:
+        """Up to ``limit`` distinct values of a column."""
         ...
 
     def describe(self) -> str:

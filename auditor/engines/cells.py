@@ -10,7 +10,7 @@ holds them, and never again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -37,20 +37,26 @@ class ColumnRoles:
 
     target: str
     sensitive: tuple[str, ...]
-    prediction: str
+    prediction: str | None  # None: a model predicts (the engine's scorer adds the column)
     score: str | None = None
     weight: str | None = None
 
     def key_columns(self) -> list[tuple[str, str]]:
         """(data column, cell-table column) of every column the cells are keyed by."""
         pairs = [(c, c) for c in self.sensitive]
-        pairs += [(self.target, TARGET), (self.prediction, PREDICTION)]
+        pairs.append((self.target, TARGET))
+        if self.prediction is not None:
+            pairs.append((self.prediction, PREDICTION))
         if self.score is not None:
             pairs.append((self.score, SCORE))
         return pairs
 
+    def scored(self, has_score: bool) -> ColumnRoles:
+        """The roles of a frame a model has scored (its prediction and score columns)."""
+        return replace(self, prediction=PREDICTION, score=SCORE if has_score else None)
+
     def columns(self) -> list[str]:
-        """Every data column the audit reads, each once."""
+        """Every data column the audit reads, each once (a model's features aside)."""
         named = [*self.sensitive, self.target, self.prediction, self.score, self.weight]
         return list(dict.fromkeys(c for c in named if c is not None))
 
@@ -71,7 +77,7 @@ class Profile:
         if self.rows == 0:
             raise InputError("the data has no rows.")
         for role, column in (("target", roles.target), ("prediction", roles.prediction)):
-            if self.distinct.get(column, 0) > MAX_LABEL_VALUES:
+            if column is not None and self.distinct.get(column, 0) > MAX_LABEL_VALUES:
                 raise InputError(
                     f"{role} '{column}' has about {self.distinct[column]:,} distinct values; "
                     "auditor audits binary decisions: pass class labels (scores go in --score)."
@@ -143,16 +149,16 @@ class CellTable:
     @classmethod
     def from_engine(cls, frame: pd.DataFrame, roles: ColumnRoles, engine: str) -> CellTable:
         """Sort and type the engine's group-by output; check it covers every row."""
-        keys = [cell for _, cell in roles.key_columns()]
+        keys = [c for c in frame.columns if c not in (ROWS, WEIGHT, WEIGHT_SQ)]
         ordered = frame.sort_values(keys, kind="stable", na_position="last", ignore_index=True)
         ordered[ROWS] = ordered[ROWS].astype(np.int64)
         for column in (WEIGHT, WEIGHT_SQ):
             if column in ordered:
                 ordered[column] = ordered[column].astype(np.float64)
-        if roles.score is not None:
+        if SCORE in ordered:
             levels = ordered[SCORE].nunique()
             if levels > MAX_SCORE_LEVELS:
-                raise InputError(score_levels_message(roles.score, int(levels)))
+                raise InputError(score_levels_message(roles.score or "score", int(levels)))
         return cls(ordered, roles, int(ordered[ROWS].sum()), engine)
 
     @property

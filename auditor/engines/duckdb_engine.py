@@ -13,7 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from auditor.engines.cells import CellTable, ColumnRoles, Profile, require_numeric
+from auditor.engines.cells import SCORE, CellTable, ColumnRoles, Profile, require_numeric
+from auditor.engines.memory import group_cells, merge_cells
+from auditor.engines.scoring import BATCH_ROWS, Scorer
 from auditor.engines.source import DataSource
 from auditor.engines.sql import cells_query, duckdb_quote, profile_query
 from auditor.errors import InputError
@@ -110,6 +112,33 @@ class DuckDBEngine:
         query, names = profile_query(roles, self._relation(), duckdb_quote)
         values = dict(zip(names, self._run(query).fetchone(), strict=True))
         return profile_from_row(values)
+
+    def distinct_values(self, column: str, limit: int) -> pd.Series:
+        """Up to ``limit`` distinct values of a column (the target's labels)."""
+        query = f"SELECT DISTINCT {duckdb_quote(column)} FROM {self._relation()} LIMIT {limit}"
+        return self._run(query).df()[column].rename(column)
+
+    def model_cells(self, scorer: Scorer, max_groups: int) -> CellTable:
+        """Stream the rows in Arrow record batches, predict each, keep only its cells."""
+        import duckdb
+
+        roles = scorer.roles
+        self.profile(roles).check(roles, max_groups)
+        columns = list(self.column_types())
+        needed = list(dict.fromkeys([*roles.columns(), *scorer.feature_columns(columns)]))
+        select = ", ".join(duckdb_quote(c) for c in needed)
+        try:  # a relation streams its batches; execute() would copy every row first
+            reader = self.connection.sql(f"SELECT {select} FROM {self._relation()}")
+            batches = reader.to_arrow_reader(BATCH_ROWS)
+        except duckdb.Error as exc:
+            raise InputError(f"DuckDB could not read '{self.source.path}': {exc}") from exc
+        parts = []
+        for batch in batches:
+            scored = scorer.score(batch.to_pandas())
+            parts.append(group_cells(scored, roles.scored(SCORE in scored)))
+        if not parts:
+            raise InputError("the data has no rows.")
+        return CellTable.from_engine(merge_cells(parts), roles, self.name)
 
     def cells(self, roles: ColumnRoles, max_groups: int) -> CellTable:
         self.profile(roles).check(roles, max_groups)

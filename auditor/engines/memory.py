@@ -55,12 +55,25 @@ class MemoryEngine:
     def cells(self, roles: ColumnRoles, max_groups: int) -> CellTable:
         """Group the frame by every key column (missing values kept as their own key)."""
         self.profile(roles).check(roles, max_groups)
-        keys = roles.key_columns()
-        frame = pd.DataFrame({cell: self.frame[column].to_numpy() for column, cell in keys})
-        aggregations: dict[str, tuple[str, str]] = {ROWS: (keys[0][1], "size")}
-        if roles.weight is not None:
-            w = self.frame[roles.weight].to_numpy(dtype=np.float64)
-            frame[WEIGHT], frame[WEIGHT_SQ] = w, w * w
-            aggregations |= {WEIGHT: (WEIGHT, "sum"), WEIGHT_SQ: (WEIGHT_SQ, "sum")}
-        grouped = frame.groupby([cell for _, cell in keys], dropna=False, sort=False)
-        return CellTable.from_engine(grouped.agg(**aggregations).reset_index(), roles, self.name)
+        return CellTable.from_engine(group_cells(self.frame, roles), roles, self.name)
+
+
+def group_cells(frame: pd.DataFrame, roles: ColumnRoles) -> pd.DataFrame:
+    """One row per distinct key: rows, and with weights the sums of w and w²."""
+    keys = roles.key_columns()
+    cells = pd.DataFrame({cell: frame[column].to_numpy() for column, cell in keys})
+    aggregations: dict[str, tuple[str, str]] = {ROWS: (keys[0][1], "size")}
+    if roles.weight is not None:
+        w = frame[roles.weight].to_numpy(dtype=np.float64)
+        cells[WEIGHT], cells[WEIGHT_SQ] = w, w * w
+        aggregations |= {WEIGHT: (WEIGHT, "sum"), WEIGHT_SQ: (WEIGHT_SQ, "sum")}
+    grouped = cells.groupby([cell for _, cell in keys], dropna=False, sort=False)
+    return grouped.agg(**aggregations).reset_index()
+
+
+def merge_cells(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Cell tables of several batches summed into one (a cell may be in many batches)."""
+    frame = pd.concat(parts, ignore_index=True)
+    sums = [c for c in (ROWS, WEIGHT, WEIGHT_SQ) if c in frame.columns]
+    keys = [c for c in frame.columns if c not in sums]
+    return frame.groupby(keys, dropna=False, sort=False)[sums].sum().reset_index()

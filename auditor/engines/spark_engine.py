@@ -7,13 +7,23 @@ Python API) or one built for ``--spark-master`` (default ``local[*]``).
 
 from __future__ import annotations
 
+import os
+import sys
 import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pandas as pd
 
-from auditor.engines.cells import CellTable, ColumnRoles, Profile, require_numeric
+from auditor.engines.cells import (
+    PREDICTION,
+    SCORE,
+    CellTable,
+    ColumnRoles,
+    require_numeric,
+)
 from auditor.engines.duckdb_engine import profile_from_row
+from auditor.engines.scoring import Scorer
 from auditor.engines.source import DataSource
 from auditor.engines.sql import cells_query, profile_query, spark_quote
 from auditor.errors import UsageError
@@ -34,9 +44,16 @@ def spark_session(master: str | None) -> Any:
     master = master or DEFAULT_MASTER
     builder = SparkSession.builder.master(master).appName("auditor")
     builder = builder.config("spark.ui.enabled", "false")
+    builder = builder.config("spark.ui.showConsoleProgress", "false")
     if master.startswith("local"):
+        # Local Python workers run this interpreter (pandas, the model's libraries, auditor);
+        # on a cluster the workers' Python is the cluster's configuration.
         builder = builder.config("spark.sql.shuffle.partitions", "8")
-    return builder.getOrCreate()
+        builder = builder.config("spark.pyspark.python", sys.executable)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 class SparkEngine:
@@ -66,23 +83,76 @@ class SparkEngine:
     def _run(self, query: str) -> Any:
         return self.frame.sparkSession.sql(query)
 
-    def cells(self, roles: ColumnRoles, max_groups: int) -> CellTable:
-        require_columns(
-            pd.DataFrame(columns=list(self.frame.columns)), {"--" + c: c for c in roles.columns()}
-        )
+    def _check_columns(self, roles: ColumnRoles) -> None:
+        columns = pd.DataFrame(columns=list(self.frame.columns))
+        require_columns(columns, {"--" + c: c for c in roles.columns()})
         numeric = ("int", "bigint", "smallint", "tinyint", "float", "double", "boolean")
         types = dict(self.frame.dtypes)
         require_numeric(
             roles, {c: t in numeric or t.startswith("decimal") for c, t in types.items()}
         )
+
+    def _query_view(self, frame: Any, query_of: Callable[[str], str]) -> Any:
+        """Run a query on ``frame`` registered as a temporary view, then drop the view."""
         view = f"auditor_{uuid.uuid4().hex}"
-        self.frame.createOrReplaceTempView(view)
+        frame.createOrReplaceTempView(view)
         try:
-            query, names = profile_query(roles, view, spark_quote)
-            row = self._run(query).collect()[0]
-            profile: Profile = profile_from_row(dict(zip(names, list(row), strict=True)))
-            profile.check(roles, max_groups)
-            frame: pd.DataFrame = self._run(cells_query(roles, view, spark_quote)).toPandas()
+            return self._run(query_of(view)).toPandas()
         finally:
             self.frame.sparkSession.catalog.dropTempView(view)
+
+    def _profile(self, roles: ColumnRoles, max_groups: int) -> None:
+        """One scan of the data: refuse bad input before counting anything."""
+        names: list[str] = []
+
+        def query_of(view: str) -> str:
+            query, columns = profile_query(roles, view, spark_quote)
+            names.extend(columns)
+            return query
+
+        row = self._query_view(self.frame, query_of).iloc[0].tolist()
+        profile_from_row(dict(zip(names, row, strict=True))).check(roles, max_groups)
+
+    def _count(self, frame: Any, roles: ColumnRoles) -> pd.DataFrame:
+        return self._query_view(frame, lambda view: cells_query(roles, view, spark_quote))
+
+    def cells(self, roles: ColumnRoles, max_groups: int) -> CellTable:
+        self._check_columns(roles)
+        self._profile(roles, max_groups)
+        return CellTable.from_engine(self._count(self.frame, roles), roles, self.name)
+
+    def distinct_values(self, column: str, limit: int) -> pd.Series:
+        """Up to ``limit`` distinct values of a column (the target's labels)."""
+        rows = self.frame.select(column).distinct().limit(limit).collect()
+        return pd.Series([r[0] for r in rows], name=column)
+
+    def model_cells(self, scorer: Scorer, max_groups: int) -> CellTable:
+        """Predict with ``mapInPandas`` (the model broadcast to the executors), then count
+        the scored rows' cells with the same group-by; rows never reach the driver."""
+        from pyspark.sql.types import DoubleType, StringType, StructField, StructType
+
+        roles = scorer.roles
+        self._check_columns(roles)
+        self._profile(roles, max_groups)
+        features = scorer.feature_columns(list(self.frame.columns))
+        needed = list(dict.fromkeys([*roles.columns(), *features]))
+        source = self.frame.select(*needed)
+        # A few rows on the driver first: model errors surface now, and the output schema.
+        probe = scorer.score(source.limit(256).toPandas())
+        kept = [f for f in source.schema.fields if f.name in roles.columns()]
+        fields = [*kept, StructField(PREDICTION, StringType())]
+        if SCORE in probe:
+            fields.append(StructField(SCORE, DoubleType()))
+        schema = StructType(fields)
+        names = [f.name for f in fields]
+        model = self.frame.sparkSession.sparkContext.broadcast(scorer.model)
+        labels, threshold = scorer.labels, scorer.threshold
+
+        def score_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+            local = Scorer(model.value, labels, roles, threshold)
+            for batch in batches:
+                yield local.score(batch)[names]
+
+        scored = source.mapInPandas(score_batches, schema)
+        frame = self._count(scored, roles.scored(SCORE in probe))
         return CellTable.from_engine(frame, roles, self.name)

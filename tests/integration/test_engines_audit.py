@@ -257,3 +257,51 @@ def test_spark_gives_the_same_cells_and_numbers_as_duckdb(log, spark):
     weighted_spark = run(spark.createDataFrame(frame), "auto", weighted=True)
     assert weighted_spark.setup.engine.name == "spark"
     assert_same_exact_numbers(run(frame, "memory", weighted=True), weighted_spark)
+
+
+MODEL_AUDIT = {
+    "target": "credit",
+    "pos_label": 1,
+    "positive_outcome": "favorable",
+    "sensitive": ["sex", "age_group"],
+    "model": "sample_models/german_credit_model.skops",
+}
+GERMAN = "sample_models/data/german_credit_audit.csv"
+
+
+def _model_numbers(result: Any) -> dict[tuple[str, str], float | None]:
+    fairness = next(c for c in result.checks if c.family == "fairness")
+    return {
+        (row.group, metric): cell.value.value
+        for table in fairness.tables
+        for row in table.rows
+        for metric, cell in row.metrics.items()
+    }
+
+
+def test_model_mode_at_scale_predicts_in_batches_with_the_same_decisions():
+    memory = audit(GERMAN, engine="memory", **MODEL_AUDIT)
+    duck = audit(GERMAN, engine="duckdb", **MODEL_AUDIT)
+    assert duck.setup.mode == "model" and duck.setup.engine.name == "duckdb"
+    assert duck.setup.model is not None and duck.setup.model.features == memory.setup.model.features
+    assert any("rounded to 4 decimals" in note for note in duck.notes)
+    ours, theirs = _model_numbers(memory), _model_numbers(duck)
+    assert ours.keys() == theirs.keys()
+    for (group, metric), value in ours.items():
+        got = theirs[(group, metric)]
+        if value is None:
+            assert got is None, (group, metric)
+        elif GROUP_METRICS[metric].source == "score":  # the score histogram: 4 decimals
+            assert got == pytest.approx(value, abs=2e-3), (group, metric)
+        else:  # predictions are the model's own: every rate exact
+            assert got == pytest.approx(value, rel=1e-12, abs=1e-12), (group, metric)
+
+
+@spark_only
+def test_model_mode_on_spark_scores_with_map_in_pandas(spark):
+    duck = audit(GERMAN, engine="duckdb", **MODEL_AUDIT)
+    on_spark = audit(GERMAN, engine="spark", spark_master="local[2]", **MODEL_AUDIT)
+    assert on_spark.setup.engine.cells == duck.setup.engine.cells
+    ours, theirs = _model_numbers(duck), _model_numbers(on_spark)
+    for key, value in ours.items():
+        assert theirs[key] == pytest.approx(value, rel=1e-12, abs=1e-12, nan_ok=True), key
