@@ -70,6 +70,14 @@ class ModelHandle:
 
 
 @dataclass(frozen=True)
+class ClassCounts:
+    """Rows per distinct combination of some columns, counted by an engine over all rows."""
+
+    frame: pd.DataFrame
+    counts: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
 class AuditContext:
     """Validated inputs: labels as booleans, groups as integer codes, predictions made once.
 
@@ -104,6 +112,10 @@ class AuditContext:
     counts: npt.NDArray[np.int64] | None = None
     weights_sq: npt.NDArray[np.float64] | None = None
     engine: str = "memory"
+    # A sample an engine drew: the rows of the data it stands for, and (k-anonymity) the
+    # quasi-identifier classes counted over every row.
+    sample_of: int | None = None
+    class_counts: ClassCounts | None = None
 
     @property
     def n_rows(self) -> int:

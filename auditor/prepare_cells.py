@@ -7,11 +7,12 @@ the context then carries each cell's row count, weight sum and squared-weight su
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from auditor.context import AuditContext, CheckSettings
+from auditor.context import AuditContext, CheckSettings, ClassCounts
 from auditor.engines import Engine, is_spark_frame
 from auditor.engines.cells import (
     MAX_LABEL_VALUES,
@@ -24,12 +25,13 @@ from auditor.engines.cells import (
     CellTable,
     ColumnRoles,
 )
+from auditor.engines.sample import DESIGN_WEIGHT, GROUP_FLOOR, UNIFORM, SamplePlan
 from auditor.engines.scoring import Scorer
 from auditor.errors import UsageError
 from auditor.groups import encode_groups
 from auditor.inputs.labels import positive_mask, resolve_labels
 from auditor.inputs.model_files import LoadedModel
-from auditor.prepare import AuditRequest, Prepared
+from auditor.prepare import AuditRequest, Prepared, prepare
 from auditor.results import ModelCard
 
 
@@ -109,9 +111,58 @@ def prepare_cells(
     return Prepared(context, output, None, notes)
 
 
-# Families that read row-level data (other columns, the model, the training data): they do
-# not run on an engine's cells, and the report lists them as not measured.
-ROW_FAMILIES = ("representation", "data_quality", "privacy")
+# Families that need every row's values and have no exact aggregate here yet: they do not
+# run on an engine's cells, and the report lists them as not measured.
+ROW_FAMILIES = ("representation", "data_quality")
+# Families that run on the engine's sample: explanations on the stratified one (every group,
+# weighted back), proxies and the PII scan on its uniform part; k-anonymity counts all rows.
+SAMPLE_FAMILIES = {"explain": "stratified", "proxies": "uniform", "privacy": "uniform"}
+
+
+@dataclass(frozen=True)
+class Samples:
+    """The contexts of an engine's sample: stratified (design-weighted) and uniform."""
+
+    stratified: AuditContext
+    uniform: AuditContext
+
+    def note(self, engine: str, rows: int) -> str:
+        return (
+            f"Explanations ran on a stratified sample of {self.stratified.n_rows:,} of "
+            f"{rows:,} rows drawn by the {engine} engine (every finest group kept, at least "
+            f"{GROUP_FLOOR:,} rows or all of a smaller group, weighted back to the data); "
+            f"proxies and the personal-data scan on its uniform part "
+            f"({self.uniform.n_rows:,} rows); k-anonymity counted every row."
+        )
+
+
+def prepare_samples(
+    engine: Engine,
+    cells: CellTable,
+    request: AuditRequest,
+    *,
+    settings: CheckSettings,
+    model: LoadedModel | None = None,
+) -> Samples:
+    """Draw the sample in the engine and prepare its two contexts like any data."""
+    plan = SamplePlan.from_cells(cells, settings.seed)
+    drawn = engine.sample(plan)
+    design = drawn.pop(DESIGN_WEIGHT).to_numpy(dtype=np.float64)
+    uniform = drawn.pop(UNIFORM).to_numpy(dtype=bool)
+    stratified = prepare(drawn, request, model=model, settings=settings).context
+    weights = design if stratified.weights is None else design * stratified.weights
+    stratified = replace(stratified, weights=weights, sample_of=cells.rows)
+    part = drawn.loc[uniform].reset_index(drop=True)
+    uniform_ctx = prepare(part, request, model=model, settings=settings).context
+    classes = None
+    if settings.quasi_identifiers:
+        columns = list(settings.quasi_identifiers)
+        if settings.l_diversity is not None:
+            columns.append(settings.l_column or request.target)
+        counted = engine.class_counts(list(dict.fromkeys(columns)))
+        classes = ClassCounts(counted.drop(columns=[ROWS]), counted[ROWS].to_numpy(np.int64))
+    uniform_ctx = replace(uniform_ctx, sample_of=cells.rows, class_counts=classes)
+    return Samples(stratified, uniform_ctx)
 
 
 def open_engine(

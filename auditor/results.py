@@ -263,6 +263,14 @@ class EngineInfo(_Model):
     cells: int | None = Field(
         default=None, description="Distinct cells the engine aggregated the rows into"
     )
+    sample_rows: int | None = Field(
+        default=None,
+        description="Rows of the stratified sample the engine drew for explanations",
+    )
+    uniform_sample_rows: int | None = Field(
+        default=None,
+        description="Rows of its uniform part (proxies, the personal-data scan)",
+    )
     not_measured: list[str] = Field(
         default_factory=list,
         description="Check families that need row-level data and did not run on this engine",

@@ -95,7 +95,7 @@ def transparency(ctx: AuditContext) -> CheckResult:
         output_scale=shap.output_scale,
         exact=shap.exact,
         base_value=shap.base_value,
-        rows_total=ctx.n_rows,
+        rows_total=ctx.sample_of or ctx.n_rows,
         rows_explained=int(rows.size),
         sample_by_group={
             g.attribute: {

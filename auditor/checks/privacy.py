@@ -107,13 +107,17 @@ def _anonymity(ctx: AuditContext, items: dict[str, list[ItemValue]]) -> Anonymit
     sensitive = None
     if settings.l_diversity is not None:
         sensitive = settings.l_column or ctx.target_column
+    # An engine's sample would make every class look smaller: it counts the classes of
+    # every row instead (ctx.class_counts), and the answer is exact.
+    classes = ctx.class_counts
     a = k_anonymity(
-        ctx.frame,
+        ctx.frame if classes is None else classes.frame,
         list(settings.quasi_identifiers),
         k=settings.k_anonymity,
         sensitive=sensitive,
         l=settings.l_diversity,
         bins=settings.qi_bins or None,
+        counts=None if classes is None else classes.counts,
     )
     items[BELOW_K] = [
         ItemValue(

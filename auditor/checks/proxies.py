@@ -47,7 +47,9 @@ def proxies(ctx: AuditContext) -> CheckResult:
     if ctx.n_rows > settings.proxy_rows:
         rng = np.random.default_rng(settings.seed)
         rows = np.sort(rng.choice(ctx.n_rows, settings.proxy_rows, replace=False))
-        notes.append(f"measured on a random sample of {rows.size:,} of {ctx.n_rows:,} rows")
+    total = ctx.sample_of or ctx.n_rows  # an engine's uniform sample stands for all rows
+    if rows.size < total:
+        notes.append(f"measured on a random sample of {rows.size:,} of {total:,} rows")
     frame = ctx.frame.iloc[rows]
     associations: list[Association] = []
     predicted: list[Predictability] = []

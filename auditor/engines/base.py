@@ -7,6 +7,7 @@ from typing import Protocol
 import pandas as pd
 
 from auditor.engines.cells import CellTable, ColumnRoles
+from auditor.engines.sample import SamplePlan
 from auditor.engines.scoring import Scorer
 
 ENGINE_NAMES = ("memory", "duckdb", "spark")
@@ -27,6 +28,14 @@ class Engine(Protocol):
 
     def distinct_values(self, column: str, limit: int) -> pd.Series:
         """Up to ``limit`` distinct values of a column."""
+        ...
+
+    def sample(self, plan: SamplePlan) -> pd.DataFrame:
+        """Every column of the rows the plan draws, with their design weights."""
+        ...
+
+    def class_counts(self, columns: list[str]) -> pd.DataFrame:
+        """Rows per distinct combination of ``columns``."""
         ...
 
     def describe(self) -> str:

@@ -13,8 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from auditor.engines.cells import SCORE, CellTable, ColumnRoles, Profile, require_numeric
+from auditor.engines.cells import ROWS, SCORE, CellTable, ColumnRoles, Profile, require_numeric
 from auditor.engines.memory import group_cells, merge_cells
+from auditor.engines.sample import STRATUM, SamplePlan
 from auditor.engines.scoring import BATCH_ROWS, Scorer
 from auditor.engines.source import DataSource
 from auditor.engines.sql import cells_query, duckdb_quote, profile_query
@@ -139,6 +140,27 @@ class DuckDBEngine:
         if not parts:
             raise InputError("the data has no rows.")
         return CellTable.from_engine(merge_cells(parts), roles, self.name)
+
+    def sample(self, plan: SamplePlan) -> pd.DataFrame:
+        """Every column of the rows ``plan`` draws, streamed in the file's order."""
+        import duckdb
+
+        stratum = f"{plan.stratum_sql(duckdb_quote)} AS {duckdb_quote(STRATUM)}"
+        query = f"SELECT *, {stratum} FROM {self._relation()}"
+        # The draw is seeded by position: rows must arrive in the file's order.
+        self.connection.execute("SET preserve_insertion_order = true")
+        try:
+            return plan.draw(self.connection.sql(query).to_arrow_reader(BATCH_ROWS))
+        except duckdb.Error as exc:
+            raise InputError(f"DuckDB could not read '{self.source.path}': {exc}") from exc
+        finally:
+            self.connection.execute("SET preserve_insertion_order = false")
+
+    def class_counts(self, columns: list[str]) -> pd.DataFrame:
+        """Rows per distinct combination of ``columns`` (k-anonymity's classes), exactly."""
+        names = ", ".join(duckdb_quote(c) for c in columns)
+        query = f"SELECT {names}, count(*) AS {duckdb_quote(ROWS)} FROM {self._relation()} "
+        return self._run(query + f"GROUP BY {names}").df()
 
     def cells(self, roles: ColumnRoles, max_groups: int) -> CellTable:
         self.profile(roles).check(roles, max_groups)

@@ -17,12 +17,14 @@ import pandas as pd
 
 from auditor.engines.cells import (
     PREDICTION,
+    ROWS,
     SCORE,
     CellTable,
     ColumnRoles,
     require_numeric,
 )
 from auditor.engines.duckdb_engine import profile_from_row
+from auditor.engines.sample import STRATUM, UNIFORM, SamplePlan
 from auditor.engines.scoring import Scorer
 from auditor.engines.source import DataSource
 from auditor.engines.sql import cells_query, profile_query, spark_quote
@@ -156,3 +158,29 @@ class SparkEngine:
         scored = source.mapInPandas(score_batches, schema)
         frame = self._count(scored, roles.scored(SCORE in probe))
         return CellTable.from_engine(frame, roles, self.name)
+
+    def sample(self, plan: SamplePlan) -> pd.DataFrame:
+        """Every column of the rows ``plan`` draws (Spark's seeded ``rand`` per row)."""
+        code = plan.stratum_sql(spark_quote)
+        rates = " ".join(
+            f"WHEN {i} THEN {float(rate)!r}" for i, rate in enumerate(plan.rates) if plan.sizes[i] > 0
+        )
+        u, s = spark_quote("__auditor_u"), spark_quote(STRATUM)
+
+        def query_of(view: str) -> str:
+            drawn = f"SELECT *, {code} AS {s}, rand({plan.seed}) AS {u} FROM {view}"
+            return f"SELECT * FROM ({drawn}) WHERE {u} < CASE {s} {rates} ELSE 0 END"
+
+        sample = self._query_view(self.frame, query_of)
+        sample[UNIFORM] = sample.pop("__auditor_u").to_numpy() < plan.uniform_rate
+        return plan.weighted(sample)
+
+    def class_counts(self, columns: list[str]) -> pd.DataFrame:
+        """Rows per distinct combination of ``columns`` (k-anonymity's classes), exactly."""
+        names = ", ".join(spark_quote(c) for c in columns)
+        return self._query_view(
+            self.frame,
+            lambda view: (
+                f"SELECT {names}, count(*) AS {spark_quote(ROWS)} FROM {view} GROUP BY {names}"
+            ),
+        )

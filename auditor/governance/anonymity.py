@@ -118,6 +118,7 @@ def k_anonymity(
     sensitive: str | None = None,
     l: int | None = None,  # noqa: E741 - the l of l-diversity
     bins: Mapping[str, Sequence[float]] | None = None,
+    counts: npt.ArrayLike | None = None,
 ) -> Anonymity:
     """k-anonymity of ``frame`` over ``quasi_identifiers``, and l-diversity of ``sensitive``.
 
@@ -136,6 +137,9 @@ def k_anonymity(
     bins : mapping of str to sequence of float, optional
         Cut points per numeric QI to generalise it before forming classes: strictly
         increasing finite numbers; bins are ``[a, b)`` and open-ended at both ends.
+    counts : array of int, optional
+        Rows each row of ``frame`` stands for (an engine's count of each distinct QI and
+        sensitive combination, so that classes of a log of any size are exact).
 
     Returns
     -------
@@ -150,15 +154,16 @@ def k_anonymity(
     qis, k, l_policy = _check(frame, quasi_identifiers, k, sensitive, l, bins)
     columns = [_generalised(frame[name], name, (bins or {}).get(name)) for name in qis]
     codes = _class_codes(columns)
-    size = np.bincount(codes)
-    rows, n_classes = len(codes), len(size)
+    weights = None if counts is None else np.asarray(counts, dtype=np.int64)
+    size = np.bincount(codes, weights=weights).astype(np.int64)
+    rows, n_classes = int(size.sum()), len(size)
     small = size < k
     rows_below_k = int(size[small].sum())
     histogram = np.bincount(np.minimum(size, k), minlength=k + 1)[1:]
 
     l_diversity = rows_below_l = share_below_l = entropy_l = None
     if sensitive is not None:
-        distinct, entropy = _diversity(codes, size, frame[sensitive])
+        distinct, entropy = _diversity(codes, size, frame[sensitive], weights)
         l_diversity = int(distinct.min())
         entropy_l = float(np.exp(entropy.min()))
         if l_policy is not None:
@@ -287,7 +292,7 @@ def _class_codes(columns: list[pd.Series]) -> IntArray:
 
 
 def _diversity(
-    classes: IntArray, size: IntArray, sensitive: pd.Series
+    classes: IntArray, size: IntArray, sensitive: pd.Series, counts: IntArray | None = None
 ) -> tuple[IntArray, npt.NDArray[np.float64]]:
     """Per class: distinct sensitive values, and the entropy (nats) of their shares."""
     values, n_values = _codes(sensitive)
@@ -298,7 +303,7 @@ def _diversity(
     first_row = np.zeros(n_pairs, dtype=np.int64)
     first_row[pair_codes] = np.arange(len(pair_codes))  # any row of the pair will do
     pair_class = classes[first_row]
-    count = np.bincount(pair_codes, minlength=n_pairs)
+    count = np.bincount(pair_codes, weights=counts, minlength=n_pairs)
     distinct = np.bincount(pair_class, minlength=n_classes)
     share = count / size[pair_class]
     entropy = np.bincount(pair_class, weights=-share * np.log(share), minlength=n_classes)

@@ -90,6 +90,12 @@ def _setup_facts(result: AuditRecord) -> tuple[Fact, ...]:
         engine = s.engine.detail
         if s.engine.cells is not None:
             engine += f"; {count(s.engine.cells)} distinct cells of the finest groups"
+        if s.engine.sample_rows is not None:
+            engine += (
+                f"; explanations on a stratified sample of {count(s.engine.sample_rows)} rows, "
+                f"proxies and the personal-data scan on its uniform part of "
+                f"{count(s.engine.uniform_sample_rows or 0)} rows"
+            )
         if s.engine.not_measured:
             engine += "; not measured (they need row-level data): " + ", ".join(
                 s.engine.not_measured

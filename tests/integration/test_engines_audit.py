@@ -154,8 +154,15 @@ def test_out_of_core_audit_of_a_file_larger_than_the_memory_limit(tmp_path):
 
 def test_engine_refusals_are_usage_or_input_errors(log):
     _, parquet, _ = log
-    with pytest.raises(UsageError, match="in memory"):
-        audit(parquet, target="y", sensitive=SENSITIVE, model="m.skops", engine="duckdb")
+    with pytest.raises(UsageError, match="--train-data runs in memory"):
+        audit(
+            parquet,
+            target="y",
+            sensitive=SENSITIVE,
+            prediction="decision",
+            train_data=parquet,
+            engine="duckdb",
+        )
     with pytest.raises(UsageError, match="regression"):
         audit(
             parquet,
@@ -208,7 +215,8 @@ def test_cli_duckdb_audit_writes_reports_naming_the_engine(log, tmp_path):
     assert done.returncode in (0, 1), done.stderr
     html = (out / "report.html").read_text()
     assert "Engine" in html and "duckdb (out of core; memory limit 256MB" in html
-    assert "representation, data_quality, privacy" in html
+    assert "not measured (they need row-level data): representation, data_quality" in html
+    assert "personal-data scan on its uniform part of" in html
     bad = subprocess.run(
         [*command[:-5], "--score", "sex", "--out", str(out), "--format", "json"],
         capture_output=True,
