@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from auditor.engines.cells import (
@@ -162,9 +163,8 @@ class SparkEngine:
     def sample(self, plan: SamplePlan) -> pd.DataFrame:
         """Every column of the rows ``plan`` draws (Spark's seeded ``rand`` per row)."""
         code = plan.stratum_sql(spark_quote)
-        rates = " ".join(
-            f"WHEN {i} THEN {float(rate)!r}" for i, rate in enumerate(plan.rates) if plan.sizes[i] > 0
-        )
+        present = np.flatnonzero(plan.sizes > 0)
+        rates = " ".join(f"WHEN {i} THEN {float(plan.rates[i])!r}" for i in present)
         u, s = spark_quote("__auditor_u"), spark_quote(STRATUM)
 
         def query_of(view: str) -> str:
