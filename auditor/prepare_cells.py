@@ -179,6 +179,8 @@ def open_engine(
 
     if is_spark_frame(data):
         return SparkEngine(data, "a Spark DataFrame of the caller's session")
+    if name == "spark" and not Path(str(data)).exists():
+        return SparkEngine.read_uri(str(data), spark_master)  # s3a://, hdfs://, a table
     source = DataSource.open(Path(str(data)))
     if name == "spark":
         return SparkEngine.read(source, spark_master)

@@ -4,6 +4,7 @@ families that read rows, exact counts for k-anonymity; the rest said to be not m
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from auditor.api.result import Measured
 from auditor.context import CheckSettings
@@ -41,6 +42,11 @@ def measure_out_of_core(
     on_sample = [f for f in families if f in SAMPLE_FAMILIES]
     runs = [(prepared.context, [f for f in families if f not in (*ROW_FAMILIES, *on_sample)])]
     notes = [_not_measured_note(engine_name)]
+    if isinstance(data, str) and not Path(data).exists():
+        notes.append(
+            f"Spark read the data from {data}, which auditor cannot reach to hash: record its "
+            "version (a snapshot id, or a dated path) beside this report."
+        )
     sample_rows = uniform_rows = None
     if on_sample:
         step(f"Drawing a stratified sample ({engine_name})")

@@ -98,7 +98,10 @@ def build_result(
         notes.insert(0, "The model was loaded from a pickle file because --allow-pickle was given.")
     provenance = build_provenance(
         {
-            "data": inputs.data_path,
+            # A path only Spark reaches (s3a://, a table) cannot be hashed here.
+            "data": inputs.data_path
+            if inputs.data_path is not None and inputs.data_path.exists()
+            else None,
             "model": inputs.model_path,
             **_policy_files(loaded_policy),
             "config": inputs.config_file,

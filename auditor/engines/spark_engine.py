@@ -80,6 +80,20 @@ class SparkEngine:
             frame = spark.read.option("header", "true").option("inferSchema", "true").csv(path)
         return cls(frame, f"{path} on {spark.sparkContext.master}")
 
+    @classmethod
+    def read_uri(cls, uri: str, master: str | None) -> SparkEngine:
+        """Open what only Spark can reach: a URI (s3a://, hdfs://, abfss://...) of Parquet
+        or CSV files (by the name's ending), or a table of the session's catalog."""
+        spark = spark_session(master)
+        if "://" not in uri and "/" not in uri:
+            return cls(spark.table(uri), f"table {uri} on {spark.sparkContext.master}")
+        reader = spark.read.option("recursiveFileLookup", "true")
+        if uri.lower().endswith((".csv", ".csv.gz")):
+            frame = reader.option("header", "true").option("inferSchema", "true").csv(uri)
+        else:
+            frame = reader.parquet(uri)
+        return cls(frame, f"{uri} on {spark.sparkContext.master}")
+
     def describe(self) -> str:
         return f"spark ({self.label})"
 

@@ -313,3 +313,16 @@ def test_model_mode_on_spark_scores_with_map_in_pandas(spark):
     ours, theirs = _model_numbers(duck), _model_numbers(on_spark)
     for key, value in ours.items():
         assert theirs[key] == pytest.approx(value, rel=1e-12, abs=1e-12, nan_ok=True), key
+
+
+@spark_only
+def test_spark_reads_uris_and_tables_only_it_can_reach(log, spark):
+    frame, parquet, _ = log
+    duck = run(parquet, "duckdb")
+    by_uri = run(f"file://{parquet}", "spark", spark_master="local[2]")
+    assert "data" not in by_uri.provenance.sha256  # a URI only Spark reaches: not hashed
+    spark.createDataFrame(frame).createOrReplaceTempView("decisions")
+    by_table = run("decisions", "spark", spark_master="local[2]")
+    assert by_table.setup.engine.detail.startswith("spark (table decisions")
+    for result in (by_uri, by_table):
+        assert_same_exact_numbers(duck, result)
