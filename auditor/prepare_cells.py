@@ -113,7 +113,7 @@ def prepare_cells(
 
 # Families that need every row's values and have no exact aggregate here yet: they do not
 # run on an engine's cells, and the report lists them as not measured.
-ROW_FAMILIES = ("representation", "data_quality")
+ROW_FAMILIES = ("data_quality",)
 # Families that run on the engine's sample: explanations on the stratified one (every group,
 # weighted back), proxies and the PII scan on its uniform part; k-anonymity counts all rows.
 SAMPLE_FAMILIES = {"explain": "stratified", "proxies": "uniform", "privacy": "uniform"}

@@ -75,7 +75,7 @@ def measure_out_of_core(
 def _not_measured_note(engine_name: str) -> str:
     return (
         f"The {engine_name} engine aggregated the rows into cells of the finest groups: group "
-        "fairness and overall performance are exact on every row; representation and data "
-        "quality need every row's values and were not measured (audit in memory, "
-        "--engine memory, for them)."
+        "fairness, overall performance and representation are exact on every row; data "
+        "quality needs every row's values and was not measured (audit in memory, "
+        "--engine memory, for it)."
     )

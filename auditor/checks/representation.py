@@ -16,6 +16,7 @@ from auditor.checks.registry import ValueCheck, register_family, register_value_
 from auditor.checks.training_groups import aligned_training_codes
 from auditor.context import AuditContext
 from auditor.errors import InputError
+from auditor.governance.group_arrays import CellRows
 from auditor.groups import Grouping
 from auditor.results import CheckResult, ItemValue, Reason, Value
 from auditor.results_governance import (
@@ -70,6 +71,7 @@ def representation(ctx: AuditContext) -> CheckResult:
                     settings.confidence,
                     n_resamples=settings.bootstrap_resamples,
                     seed=settings.seed,
+                    cells=_cells(ctx),
                 )
             except InputError as error:  # e.g. a group the population does not name
                 problem = f"population shares not used: {error}"
@@ -117,6 +119,7 @@ def representation(ctx: AuditContext) -> CheckResult:
                 settings.confidence,
                 keys=g.keys,
                 min_group_size=settings.min_group_size,
+                cells=_cells(ctx),
             )
             reps.append(
                 Representation(
@@ -158,6 +161,11 @@ def representation(ctx: AuditContext) -> CheckResult:
     )
 
 
+def _cells(ctx: AuditContext) -> CellRows | None:
+    """An engine's cells, as the share computations count them (None: rows)."""
+    return None if ctx.counts is None else CellRows(ctx.counts, ctx.weights_sq)
+
+
 def _balance(ctx: AuditContext, g: Grouping, items: dict[str, list[ItemValue]]) -> AttributeBalance:
     """Base rate per group; with training data, the shift of shares and base rates."""
     from auditor.governance.representation import base_rates, shift
@@ -166,7 +174,13 @@ def _balance(ctx: AuditContext, g: Grouping, items: dict[str, list[ItemValue]]) 
     rates: list[BaseRate] = []
     if ctx.task == "classification":
         r = base_rates(
-            g.codes, g.n_groups, ctx.y_true, ctx.weights, settings.confidence, keys=g.keys
+            g.codes,
+            g.n_groups,
+            ctx.y_true,
+            ctx.weights,
+            settings.confidence,
+            keys=g.keys,
+            cells=_cells(ctx),
         )
         rates = [
             BaseRate(

@@ -98,16 +98,32 @@ class Totals:
         return float(self.weight.sum()) ** 2 / sq if sq > 0 else 0.0
 
 
-def totals(codes: IntArray, n_groups: int, weights: FloatArray | None) -> Totals:
+@dataclass(frozen=True)
+class CellRows:
+    """Entries that are cells of identical rows (an engine's aggregate): ``counts`` rows
+    each and, with weights (then each cell's sum of weights), ``weights_sq`` their sum of
+    squared weights."""
+
+    counts: IntArray
+    weights_sq: FloatArray | None = None
+
+    def positives(self, y: BoolArray) -> FloatArray:
+        """Rows with a positive target in each entry."""
+        return np.asarray(self.counts * y, dtype=np.float64)
+
+
+def totals(
+    codes: IntArray, n_groups: int, weights: FloatArray | None, cells: CellRows | None = None
+) -> Totals:
     """Rows, weight and squared weight per group, by bincount."""
-    n = np.bincount(codes, minlength=n_groups).astype(np.int64)
+    counts = None if cells is None else cells.counts
+    n = np.bincount(codes, weights=counts, minlength=n_groups).astype(np.int64)
     if weights is None:
-        counts = n.astype(np.float64)
-        return Totals(n=n, weight=counts, weight_sq=counts.copy())
+        rows = n.astype(np.float64)
+        return Totals(n=n, weight=rows, weight_sq=rows.copy())
     weight = np.asarray(np.bincount(codes, weights=weights, minlength=n_groups), np.float64)
-    weight_sq = np.asarray(
-        np.bincount(codes, weights=weights * weights, minlength=n_groups), np.float64
-    )
+    squares = weights * weights if cells is None or cells.weights_sq is None else cells.weights_sq
+    weight_sq = np.asarray(np.bincount(codes, weights=squares, minlength=n_groups), np.float64)
     return Totals(n=n, weight=weight, weight_sq=weight_sq)
 
 

@@ -19,6 +19,7 @@ import numpy.typing as npt
 from auditor.governance.group_arrays import (
     NO_ROWS,
     BoolArray,
+    CellRows,
     FloatArray,
     IntArray,
     check_binary,
@@ -85,10 +86,13 @@ def group_shares(
     *,
     keys: Sequence[str] | None = None,
     min_group_size: int | None = None,
+    cells: CellRows | None = None,
 ) -> GroupShares:
-    """Rows, weighted share with a Wilson interval, and the groups below ``min_group_size``."""
+    """Rows, weighted share with a Wilson interval, and the groups below ``min_group_size``.
+
+    ``cells``: the entries are cells of identical rows (see :class:`CellRows`)."""
     c, w = checked_inputs(codes, n_groups, weights)
-    tot = totals(c, n_groups, w)
+    tot = totals(c, n_groups, w, cells)
     k_eff, n_eff = effective_counts(tot.weight, tot.weight.sum(), tot.weight_sq.sum())
     low, high = wilson_interval(k_eff, np.broadcast_to(n_eff, k_eff.shape), confidence)
     below = tot.n < min_group_size if min_group_size is not None else np.zeros(n_groups, bool)
@@ -100,7 +104,7 @@ def group_shares(
         share=share,
         low=low,
         high=high,
-        n_total=int(c.size),
+        n_total=int(tot.n.sum()),
         n_effective=tot.n_effective,
         below_min_size=below,
         min_group_size=min_group_size,
@@ -118,12 +122,16 @@ def base_rates(
     confidence: float = 0.95,
     *,
     keys: Sequence[str] | None = None,
+    cells: CellRows | None = None,
 ) -> BaseRates:
-    """Weighted positive rate of ``y_true`` (bool or 0/1) per group, with Wilson intervals."""
+    """Weighted positive rate of ``y_true`` (bool or 0/1) per group, with Wilson intervals.
+
+    ``cells``: the entries are cells of identical rows (see :class:`CellRows`)."""
     c, w = checked_inputs(codes, n_groups, weights)
     y = check_binary(y_true, c.size, "y_true")
-    tot = totals(c, n_groups, w)
-    yw = y.astype(np.float64) if w is None else w * y
+    tot = totals(c, n_groups, w, cells)
+    positives = y.astype(np.float64) if cells is None else cells.positives(y)
+    yw = positives if w is None else w * y
     pos = np.asarray(np.bincount(c, weights=yw, minlength=n_groups), np.float64)
     k_eff, n_eff = effective_counts(pos, tot.weight, tot.weight_sq)
     low, high = wilson_interval(k_eff, n_eff, confidence)
@@ -136,7 +144,7 @@ def base_rates(
     return BaseRates(
         keys=check_keys(keys, n_groups),
         n=tot.n,
-        n_positive=np.bincount(c[y], minlength=n_groups).astype(np.int64),
+        n_positive=np.bincount(c, weights=positives, minlength=n_groups).astype(np.int64),
         rate=rate,
         low=low,
         high=high,

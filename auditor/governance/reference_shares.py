@@ -18,6 +18,7 @@ import numpy.typing as npt
 from auditor.errors import InputError
 from auditor.governance.group_arrays import (
     NO_ROWS,
+    CellRows,
     FloatArray,
     IntArray,
     check_keys,
@@ -133,6 +134,7 @@ def compare_to_reference(
     min_ratio: float | None = None,
     n_resamples: int = 1000,
     seed: int = 0,
+    cells: CellRows | None = None,
 ) -> ReferenceComparison:
     """Observed vs expected share per reference category, chi-square goodness of fit and TVD.
 
@@ -141,12 +143,13 @@ def compare_to_reference(
     reference must have an ``OTHER`` share that pools the groups it does not name; a reference
     key the data lacks is a category observed 0 times. With weights, the chi-square test runs
     on Kish effective counts (weighted share x effective sample size) and the TVD bootstrap
-    draws that many rows; unweighted these are the row counts.
+    draws that many rows; unweighted these are the row counts. ``cells``: the entries are
+    cells of identical rows (see :class:`CellRows`).
     """
     c, w = checked_inputs(codes, n_groups, weights)
     group_keys = check_keys(keys, n_groups)
     shares = _checked_reference(expected)
-    tot = totals(c, n_groups, w)
+    tot = totals(c, n_groups, w, cells)
     rows = _reference_rows(group_keys, tot.n, shares)
     n = np.array([tot.n[m].sum() for _, m in rows], dtype=np.int64)
     weight = np.array([tot.weight[m].sum() for _, m in rows], dtype=np.float64)
@@ -194,7 +197,7 @@ def compare_to_reference(
         tvd_low=tvd_low,
         tvd_high=tvd_high,
         tvd_reason=tvd_reason,
-        n_total=int(c.size),
+        n_total=int(tot.n.sum()),
         n_effective=float(n_eff),
         confidence=confidence,
         weighted=w is not None,

@@ -97,6 +97,16 @@ def exact_numbers(result: Any) -> Iterator[tuple[str, float | None]]:
                         yield f"{row.group} {metric} p", cell.test.p_value
             for name, criterion in table.criteria.items():
                 yield f"{table.attribute} {name}", criterion.value.value
+    governance = next(c for c in result.checks if c.family == "representation").governance
+    for rep in governance.representation:
+        for share in rep.groups:
+            yield f"{share.group} share n", float(share.n)
+            for bound in ("value", "ci_low", "ci_high"):
+                yield f"{share.group} share {bound}", getattr(share.observed, bound)
+    for balance in governance.balance:
+        for rate in balance.base_rates:
+            for bound in ("value", "ci_low", "ci_high"):
+                yield f"{rate.group} base rate {bound}", getattr(rate.rate, bound)
 
 
 def assert_same_exact_numbers(a: Any, b: Any) -> None:
@@ -215,7 +225,7 @@ def test_cli_duckdb_audit_writes_reports_naming_the_engine(log, tmp_path):
     assert done.returncode in (0, 1), done.stderr
     html = (out / "report.html").read_text()
     assert "Engine" in html and "duckdb (out of core; memory limit 256MB" in html
-    assert "not measured (they need row-level data): representation, data_quality" in html
+    assert "not measured (they need row-level data): data_quality" in html
     assert "personal-data scan on its uniform part of" in html
     bad = subprocess.run(
         [*command[:-5], "--score", "sex", "--out", str(out), "--format", "json"],
@@ -326,3 +336,28 @@ def test_spark_reads_uris_and_tables_only_it_can_reach(log, spark):
     assert by_table.setup.engine.detail.startswith("spark (table decisions")
     for result in (by_uri, by_table):
         assert_same_exact_numbers(duck, result)
+
+
+def test_population_comparison_on_cells_equals_the_rows(log, tmp_path):
+    frame, parquet, _ = log
+    policy = tmp_path / "population.yaml"
+    policy.write_text(
+        "name: population\nextends: default\n"
+        "population:\n  - attribute: race\n    source: illustrative\n"
+        "    shares: {a: 0.55, b: 0.3, c: 0.1, d: 0.05}\n"
+    )
+    memory = run(frame, "memory", weighted=True, policy=policy)
+    duck = run(parquet, "duckdb", weighted=True, policy=policy)
+
+    def comparison(result: Any) -> Any:
+        rep = next(c for c in result.checks if c.family == "representation").governance
+        return next(r for r in rep.representation if r.attribute == "race")
+
+    ours, theirs = comparison(memory), comparison(duck)
+    assert theirs.chi_square == pytest.approx(ours.chi_square, rel=1e-12)
+    assert theirs.p_value == pytest.approx(ours.p_value, rel=1e-9)
+    for a, b in zip(ours.groups, theirs.groups, strict=True):
+        assert (a.group, a.n) == (b.group, b.n)
+        assert b.ratio.value == pytest.approx(a.ratio.value, rel=1e-12)
+        assert b.ratio.ci_low == pytest.approx(a.ratio.ci_low, rel=1e-12)
+    assert theirs.total_variation.value == pytest.approx(ours.total_variation.value, rel=1e-12)
