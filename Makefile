@@ -66,14 +66,16 @@ clean:
 	rm -rf $(VENV) reports build dist .mypy_cache .ruff_cache .pytest_cache
 
 # Speed against fairlearn, SHAP throughput against shap and LightGBM's own TreeSHAP (plus the
-# explain/proxies families on 1M rows), and PDF rendering against bare WeasyPrint, on the
-# same machine (prints the ratios).
+# explain/proxies families on 1M rows), PDF rendering against bare WeasyPrint, and a 100M-row
+# decision log out of core (DuckDB; 10M rows against fairlearn; Spark local), on the same
+# machine (prints the ratios).
 bench: install
 	$(BIN)/python -m benchmarks.bench_group_metrics --rows 200000
 	$(BIN)/python -m benchmarks.bench_fairness_depth --rows 1000000 --resamples 1000
 	$(BIN)/python -m benchmarks.bench_explain --rows 1000000 --explain-rows 10000
 	$(BIN)/python -m benchmarks.bench_pdf --repeat 3
 	$(BIN)/python -m benchmarks.bench_service --audits 10000 --runs 5
+	$(BIN)/python -m benchmarks.bench_engines --rows 100000000 --compare-rows 10000000
 
 # Regenerate the committed JSON Schema of audit.json from auditor/results.py.
 schema: install
