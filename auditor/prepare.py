@@ -101,8 +101,12 @@ def prepare(
     settings: CheckSettings,
     model_card: ModelCard | None = None,
     train_frame: pd.DataFrame | None = None,
+    labels: BinaryLabels | None = None,
 ) -> Prepared:
-    """Validate the inputs and build the AuditContext; every problem is an InputError."""
+    """Validate the inputs and build the AuditContext; every problem is an InputError.
+
+    ``labels``: the positive and other label, when they are known from the whole data (a
+    sample an engine drew may lack a rare label)."""
     if (model is None) == (request.prediction is None):
         raise UsageError("pass exactly one of --model PATH or --prediction COL.")
     if not request.sensitive:
@@ -128,7 +132,7 @@ def prepare(
     if request.task == "regression":
         outcomes = _regression_outcomes(frame, request, model, reserved)
     else:
-        outcomes = _classification_outcomes(frame, request, model, reserved)
+        outcomes = _classification_outcomes(frame, request, model, reserved, labels)
     groupings = encode_groups(
         frame,
         request.sensitive,
@@ -212,9 +216,13 @@ def _recorded(frame: pd.DataFrame, request: AuditRequest) -> pd.Series:
 
 
 def _classification_outcomes(
-    frame: pd.DataFrame, request: AuditRequest, model: LoadedModel | None, reserved: set[str]
+    frame: pd.DataFrame,
+    request: AuditRequest,
+    model: LoadedModel | None,
+    reserved: set[str],
+    known: BinaryLabels | None = None,
 ) -> _Outcomes:
-    labels = resolve_labels(frame[request.target], request.pos_label)
+    labels = known or resolve_labels(frame[request.target], request.pos_label)
     y_true = positive_mask(frame[request.target], labels, "target")
     scores = _scores(frame, request.score)
     if model is None:

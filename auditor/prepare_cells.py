@@ -27,9 +27,9 @@ from auditor.engines.cells import (
 )
 from auditor.engines.sample import DESIGN_WEIGHT, GROUP_FLOOR, UNIFORM, SamplePlan
 from auditor.engines.scoring import Scorer
-from auditor.errors import UsageError
+from auditor.errors import InputError, UsageError
 from auditor.groups import encode_groups
-from auditor.inputs.labels import positive_mask, resolve_labels
+from auditor.inputs.labels import BinaryLabels, positive_mask, resolve_labels
 from auditor.inputs.model_files import LoadedModel
 from auditor.prepare import AuditRequest, Prepared, prepare
 from auditor.results import ModelCard
@@ -75,11 +75,21 @@ def prepare_cells(
     """
     roles = cells.roles
     frame = cells.frame
+    counts = frame[ROWS].to_numpy(dtype=np.int64)
+    for column, name, option in (
+        (TARGET, roles.target, "target"),
+        (PREDICTION, roles.prediction or "model prediction", "prediction"),
+    ):
+        missing = frame[column].isna().to_numpy()
+        if missing.any():  # counted in rows: cell positions mean nothing to the user
+            raise InputError(
+                f"{option} '{name}' has {int(counts[missing].sum()):,} missing value(s). Drop "
+                "or fill those rows first: a missing label cannot be counted as either class."
+            )
     labels = resolve_labels(frame[TARGET].rename(roles.target), request.pos_label)
     y_true = positive_mask(frame[TARGET].rename(roles.target), labels, "target")
     predicted = frame[PREDICTION].rename(roles.prediction or "model prediction")
     y_pred = positive_mask(predicted, labels, "prediction")
-    counts = frame[ROWS].to_numpy(dtype=np.int64)
     weighted = roles.weight is not None
     groupings = encode_groups(
         frame,
@@ -142,18 +152,25 @@ def prepare_samples(
     request: AuditRequest,
     *,
     settings: CheckSettings,
+    cells_labels: BinaryLabels | None,
     model: LoadedModel | None = None,
 ) -> Samples:
-    """Draw the sample in the engine and prepare its two contexts like any data."""
+    """Draw the sample in the engine and prepare its two contexts like any data (with the
+    labels found in the cells)."""
     plan = SamplePlan.from_cells(cells, settings.seed)
     drawn = engine.sample(plan)
     design = drawn.pop(DESIGN_WEIGHT).to_numpy(dtype=np.float64)
     uniform = drawn.pop(UNIFORM).to_numpy(dtype=bool)
-    stratified = prepare(drawn, request, model=model, settings=settings).context
+    # The whole data's labels: a rare label may be absent from the sample.
+    labels = cells_labels
+    stratified = prepare(drawn, request, model=model, settings=settings, labels=labels).context
     weights = design if stratified.weights is None else design * stratified.weights
     stratified = replace(stratified, weights=weights, sample_of=cells.rows)
     part = drawn.loc[uniform].reset_index(drop=True)
-    uniform_ctx = prepare(part, request, model=model, settings=settings).context
+    # Proxies and the PII scan compare no group to a reference, which a rare group's
+    # absence from the uniform part must not turn into an error.
+    anyone = replace(request, references={})
+    uniform_ctx = prepare(part, anyone, model=model, settings=settings, labels=labels).context
     classes = None
     if settings.quasi_identifiers:
         columns = list(settings.quasi_identifiers)
@@ -180,7 +197,10 @@ def open_engine(
     if is_spark_frame(data):
         return SparkEngine(data, "a Spark DataFrame of the caller's session")
     if name == "spark" and not Path(str(data)).exists():
-        return SparkEngine.read_uri(str(data), spark_master)  # s3a://, hdfs://, a table
+        text = str(data)
+        if "://" not in text and ("/" in text or text.lower().endswith((".parquet", ".csv"))):
+            raise InputError(f"data file '{text}' does not exist. Check the --data path.")
+        return SparkEngine.read_uri(text, spark_master)  # s3a://, hdfs://, a table
     source = DataSource.open(Path(str(data)))
     if name == "spark":
         return SparkEngine.read(source, spark_master)

@@ -50,7 +50,14 @@ def measure_out_of_core(
     sample_rows = uniform_rows = None
     if on_sample:
         step(f"Drawing a stratified sample ({engine_name})")
-        samples = prepare_samples(engine, cells, request, settings=checks, model=model)
+        samples = prepare_samples(
+            engine,
+            cells,
+            request,
+            settings=checks,
+            cells_labels=prepared.context.labels,
+            model=model,
+        )
         contexts = {"stratified": samples.stratified, "uniform": samples.uniform}
         runs += [(contexts[SAMPLE_FAMILIES[f]], [f]) for f in on_sample]
         notes.append(samples.note(engine_name, cells.rows))

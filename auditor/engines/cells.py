@@ -29,6 +29,10 @@ WEIGHT_SQ = "__auditor_weight_sq"
 MAX_SCORE_LEVELS = 65_536
 # Target and prediction must be class labels; past this many values they cannot be.
 MAX_LABEL_VALUES = 50
+# Engines sum weights in fixed point (multiples of 2^-48, exact 38-digit integers: see
+# engines/sql.py); sums of squared weights must stay below this many units.
+FIXED_POINT = 281474976710656  # 2^48
+MAX_FIXED_POINT_SUM = 1e37
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class Profile:
     bad_weights: int = 0  # missing or non-finite weights
     negative_weights: int = 0
     weight_sum: float | None = None
+    weight_max: float | None = None
 
     def check(self, roles: ColumnRoles, max_groups: int) -> None:
         """Refuse, with what to do, any input that is wrong or would not fit as cells."""
@@ -110,6 +115,12 @@ class Profile:
                 raise InputError(f"--weight column '{name}' has negative values.")
             if not self.weight_sum:
                 raise InputError(f"--weight column '{name}' is zero on every row.")
+            if (self.weight_max or 0.0) * self.weight_sum * FIXED_POINT > MAX_FIXED_POINT_SUM:
+                raise InputError(
+                    f"--weight column '{name}' has weights up to {self.weight_max:.3g}, too "
+                    "large to sum exactly out of core: divide every weight by a constant "
+                    "(no rate, ratio or interval changes)."
+                )
 
 
 def require_numeric(roles: ColumnRoles, numeric: dict[str, bool]) -> None:

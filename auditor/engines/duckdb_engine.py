@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from auditor.engines.cells import ROWS, SCORE, CellTable, ColumnRoles, Profile, require_numeric
 from auditor.engines.memory import group_cells, merge_cells
@@ -82,10 +85,10 @@ class DuckDBEngine:
         )
 
     def _relation(self) -> str:
-        path = _literal(self.source.glob())
+        paths = "[" + ", ".join(_literal(p) for p in self.source.paths()) + "]"
         if self.source.format == "parquet":
-            return f"read_parquet({path})"
-        return f"read_csv({path}, header = true)"
+            return f"read_parquet({paths})"
+        return f"read_csv({paths}, header = true)"
 
     def _run(self, query: str) -> Any:
         import duckdb
@@ -121,40 +124,48 @@ class DuckDBEngine:
 
     def model_cells(self, scorer: Scorer, max_groups: int) -> CellTable:
         """Stream the rows in Arrow record batches, predict each, keep only its cells."""
-        import duckdb
-
         roles = scorer.roles
         self.profile(roles).check(roles, max_groups)
         columns = list(self.column_types())
         needed = list(dict.fromkeys([*roles.columns(), *scorer.feature_columns(columns)]))
         select = ", ".join(duckdb_quote(c) for c in needed)
-        try:  # a relation streams its batches; execute() would copy every row first
-            reader = self.connection.sql(f"SELECT {select} FROM {self._relation()}")
-            batches = reader.to_arrow_reader(BATCH_ROWS)
-        except duckdb.Error as exc:
-            raise InputError(f"DuckDB could not read '{self.source.path}': {exc}") from exc
         parts = []
-        for batch in batches:
-            scored = scorer.score(batch.to_pandas())
-            parts.append(group_cells(scored, roles.scored(SCORE in scored)))
+        with self._stream(f"SELECT {select} FROM {self._relation()}") as batches:
+            for batch in batches:
+                scored = scorer.score(batch.to_pandas())
+                parts.append(group_cells(scored, roles.scored(SCORE in scored)))
         if not parts:
             raise InputError("the data has no rows.")
         return CellTable.from_engine(merge_cells(parts), roles, self.name)
 
     def sample(self, plan: SamplePlan) -> pd.DataFrame:
         """Every column of the rows ``plan`` draws, streamed in the file's order."""
-        import duckdb
-
         stratum = f"{plan.stratum_sql(duckdb_quote)} AS {duckdb_quote(STRATUM)}"
-        query = f"SELECT *, {stratum} FROM {self._relation()}"
         # The draw is seeded by position: rows must arrive in the file's order.
         self.connection.execute("SET preserve_insertion_order = true")
         try:
-            return plan.draw(self.connection.sql(query).to_arrow_reader(BATCH_ROWS))
-        except duckdb.Error as exc:
-            raise InputError(f"DuckDB could not read '{self.source.path}': {exc}") from exc
+            with self._stream(f"SELECT *, {stratum} FROM {self._relation()}") as batches:
+                return plan.draw(batches)
         finally:
             self.connection.execute("SET preserve_insertion_order = false")
+
+    @contextmanager
+    def _stream(self, query: str) -> Iterator[Iterator[pa.RecordBatch]]:
+        """Arrow record batches of ``query`` (a relation streams them; execute() would copy
+        every row first); read errors, which arrive while iterating, become InputErrors."""
+        import duckdb
+
+        try:
+            reader = self.connection.sql(query).to_arrow_reader(BATCH_ROWS)
+            try:
+                yield iter(reader)
+            finally:
+                reader.close()  # the connection is busy until the reader is closed
+        except (duckdb.Error, pa.ArrowException, OSError) as exc:
+            raise InputError(
+                f"DuckDB could not read '{self.source.path}': {exc}. If a CSV column changes "
+                "type far into the file, convert it to Parquet or audit with --engine memory."
+            ) from exc
 
     def class_counts(self, columns: list[str]) -> pd.DataFrame:
         """Rows per distinct combination of ``columns`` (k-anonymity's classes), exactly."""
@@ -170,7 +181,7 @@ class DuckDBEngine:
 
 def profile_from_row(values: dict[str, Any]) -> Profile:
     """A :class:`Profile` from the profile query's one row (shared with Spark)."""
-    weight_sum = values.get("weight_sum")
+    weight_sum, weight_max = values.get("weight_sum"), values.get("weight_max")
     return Profile(
         rows=int(values["rows"]),
         distinct={
@@ -182,4 +193,5 @@ def profile_from_row(values: dict[str, Any]) -> Profile:
         bad_weights=int(values.get("bad_weights") or 0),
         negative_weights=int(values.get("negative_weights") or 0),
         weight_sum=None if weight_sum is None else float(weight_sum),
+        weight_max=None if weight_max is None else float(weight_max),
     )

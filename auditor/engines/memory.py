@@ -49,6 +49,7 @@ class MemoryEngine:
                 bad_weights=int((~finite).sum()),
                 negative_weights=int((w[finite] < 0).sum()),
                 weight_sum=float(w[finite].sum()),
+                weight_max=float(w[finite].max()) if finite.any() else None,
             )
         return profile
 

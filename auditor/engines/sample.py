@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from auditor.engines.cells import ROWS, CellTable
+from auditor.errors import InputError
 
 SAMPLE_ROWS = 50_000
 GROUP_FLOOR = 500
@@ -50,6 +51,7 @@ class SamplePlan:
 
     sensitive: tuple[str, ...]
     values: tuple[tuple[object, ...], ...]  # each column's distinct values (None: missing)
+    floats: frozenset[str]  # float columns, whose NaN is a missing value too
     rates: npt.NDArray[np.float64]  # by group code
     sizes: npt.NDArray[np.float64]  # rows of the data by group code
     uniform_rate: float
@@ -67,26 +69,28 @@ class SamplePlan:
             codes += index * radix
             radix *= len(levels)
             values.append(tuple(levels))
+        floats = frozenset(c for c in sensitive if cells.frame[c].dtype.kind == "f")
         sizes = np.asarray(
             np.bincount(codes, weights=cells.frame[ROWS], minlength=radix), dtype=np.float64
         )
         p = min(1.0, SAMPLE_ROWS / max(1, cells.rows))
         with np.errstate(divide="ignore"):
             floor = np.minimum(1.0, GROUP_FLOOR / sizes)
-        return cls(tuple(sensitive), tuple(values), np.maximum(p, floor), sizes, p, seed)
+        rates = np.maximum(p, floor)
+        return cls(tuple(sensitive), tuple(values), floats, rates, sizes, p, seed)
 
     def stratum_sql(self, quote: Callable[[str], str]) -> str:
         """The SQL expression of a row's group code (mixed radix over the columns)."""
         terms, radix = [], 1
         for column, levels in zip(self.sensitive, self.values, strict=True):
             q = quote(column)
+            missing = f"{q} IS NULL" + (f" OR isnan({q})" if column in self.floats else "")
             whens = " ".join(
-                f"WHEN {q} IS NULL THEN {i}"
-                if v is None
-                else f"WHEN {q} = {sql_literal(v)} THEN {i}"
+                f"WHEN {missing} THEN {i}" if v is None else f"WHEN {q} = {sql_literal(v)} THEN {i}"
                 for i, v in enumerate(levels)
             )
-            terms.append(f"(CASE {whens} END) * {radix}")
+            # A value the cells did not have cannot happen; if it does, the draw says so.
+            terms.append(f"(CASE {whens} ELSE -{len(self.rates)} END) * {radix}")
             radix *= len(levels)
         return " + ".join(terms)
 
@@ -98,7 +102,7 @@ class SamplePlan:
         rng = np.random.default_rng(self.seed)
         parts = []
         for batch in batches:
-            code = batch.column(STRATUM).to_numpy(zero_copy_only=False).astype(np.int64)
+            code = self.checked(batch.column(STRATUM).to_numpy(zero_copy_only=False))
             u = rng.random(len(code))
             taken = u < self.rates[code]
             if taken.any():
@@ -109,9 +113,20 @@ class SamplePlan:
             return pd.DataFrame()
         return self.weighted(pd.concat(parts, ignore_index=True))
 
+    def checked(self, codes: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """Group codes as ints; a row that matched no group is an error, never dropped."""
+        array = np.asarray(pd.to_numeric(pd.Series(codes), errors="coerce"), dtype=np.float64)
+        if np.isnan(array).any() or (array < 0).any():
+            raise InputError(
+                "a row of the data has a group the aggregation did not see (a value of "
+                f"{', '.join(self.sensitive)} that compares unequal to itself); report this "
+                "with the data's column types, or audit with --engine memory."
+            )
+        return array.astype(np.int64)
+
     def weighted(self, sample: pd.DataFrame) -> pd.DataFrame:
         """The sample with each row's design weight N_s / n_s and without the group code."""
-        code = sample[STRATUM].to_numpy(dtype=np.int64)
+        code = self.checked(sample[STRATUM].to_numpy())
         drawn = np.bincount(code, minlength=len(self.sizes))
         sample[DESIGN_WEIGHT] = self.sizes[code] / drawn[code]
         return sample.drop(columns=[STRATUM])

@@ -1,8 +1,9 @@
 """Model mode at scale: the model predicts batch by batch, and only cells are kept.
 
 Scores become cells too, so they are rounded to :data:`SCORE_DECIMALS` decimals (at most
-10,001 levels for probabilities): AUC, average precision and calibration are computed on
-that score histogram, and the report says so. Predictions and selection rates are exact.
+10,001 levels for probabilities): every score metric (AUC, average precision, calibration,
+Brier, the shares above the median, a threshold or in the top k) is that of the rounded
+scores, and the report says so. Decisions and the confusion-matrix rates are exact.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class Scorer:
         return (
             f"The model predicted every row in batches of {BATCH_ROWS:,} inside the engine; "
             f"its scores were rounded to {SCORE_DECIMALS} decimals to be counted as cells, so "
-            "AUC, average precision and calibration are those of that score histogram "
-            "(predictions and every rate are exact)."
+            "AUC, average precision, calibration, the Brier score and the score-based shares "
+            "(above the median, at a score threshold, in the top k) are those of the rounded "
+            "scores; the model's decisions and every confusion-matrix rate are exact."
         )

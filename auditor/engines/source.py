@@ -30,7 +30,15 @@ class DataSource:
         if not path.exists():
             raise InputError(f"data file '{path}' does not exist. Check the --data path.")
         if path.is_dir():
-            files = tuple(sorted(p for p in path.rglob("*.parquet") if p.is_file()))
+            # As Spark and Hadoop do: names starting with '_' or '.' (_temporary/,
+            # _SUCCESS, .crc) are bookkeeping, never data.
+            files = tuple(
+                sorted(
+                    p
+                    for p in path.rglob("*.parquet")
+                    if p.is_file() and not _hidden(p.relative_to(path))
+                )
+            )
             if not files:
                 raise InputError(
                     f"data folder '{path}' holds no *.parquet files; pass a CSV or Parquet "
@@ -43,6 +51,10 @@ class DataSource:
             head = handle.read(4)
         return cls(path, "parquet" if head == PARQUET_MAGIC else "csv", (path,))
 
-    def glob(self) -> str:
-        """The path as DuckDB and Spark read it: the file, or every Parquet file below."""
-        return str(self.path / "**" / "*.parquet") if self.path.is_dir() else str(self.path)
+    def paths(self) -> list[str]:
+        """The data files, as DuckDB and Spark read them."""
+        return [str(f) for f in self.files]
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(("_", ".")) for part in relative.parts)

@@ -29,10 +29,11 @@ from auditor.engines.sample import STRATUM, UNIFORM, SamplePlan
 from auditor.engines.scoring import Scorer
 from auditor.engines.source import DataSource
 from auditor.engines.sql import cells_query, profile_query, spark_quote
-from auditor.errors import UsageError
+from auditor.errors import InputError, UsageError
 from auditor.inputs.data import require_columns
 
 DEFAULT_MASTER = "local[*]"
+_U = "__auditor_u"  # each row's uniform number in the sample draw
 
 
 def spark_session(master: str | None) -> Any:
@@ -73,25 +74,28 @@ class SparkEngine:
     def read(cls, source: DataSource, master: str | None) -> SparkEngine:
         """Open a file or Parquet folder on a (new or running) session."""
         spark = spark_session(master)
-        path = str(source.path)
         if source.format == "parquet":
-            frame = spark.read.option("recursiveFileLookup", "true").parquet(path)
+            frame = spark.read.parquet(*source.paths())
         else:
-            frame = spark.read.option("header", "true").option("inferSchema", "true").csv(path)
-        return cls(frame, f"{path} on {spark.sparkContext.master}")
+            frame = spark.read.option("header", "true").option("inferSchema", "true")
+            frame = frame.csv(source.paths())
+        return cls(frame, f"{source.path} on {spark.sparkContext.master}")
 
     @classmethod
     def read_uri(cls, uri: str, master: str | None) -> SparkEngine:
         """Open what only Spark can reach: a URI (s3a://, hdfs://, abfss://...) of Parquet
         or CSV files (by the name's ending), or a table of the session's catalog."""
         spark = spark_session(master)
-        if "://" not in uri and "/" not in uri:
-            return cls(spark.table(uri), f"table {uri} on {spark.sparkContext.master}")
-        reader = spark.read.option("recursiveFileLookup", "true")
-        if uri.lower().endswith((".csv", ".csv.gz")):
-            frame = reader.option("header", "true").option("inferSchema", "true").csv(uri)
-        else:
-            frame = reader.parquet(uri)
+        try:
+            if "://" not in uri and "/" not in uri:
+                return cls(spark.table(uri), f"table {uri} on {spark.sparkContext.master}")
+            reader = spark.read.option("recursiveFileLookup", "true")
+            if uri.lower().endswith((".csv", ".csv.gz")):
+                frame = reader.option("header", "true").option("inferSchema", "true").csv(uri)
+            else:
+                frame = reader.parquet(uri)
+        except Exception as exc:  # pyspark's AnalysisException: no such path or table
+            raise InputError(f"Spark could not open '{uri}': {exc}") from exc
         return cls(frame, f"{uri} on {spark.sparkContext.master}")
 
     def describe(self) -> str:
@@ -175,18 +179,35 @@ class SparkEngine:
         return CellTable.from_engine(frame, roles, self.name)
 
     def sample(self, plan: SamplePlan) -> pd.DataFrame:
-        """Every column of the rows ``plan`` draws (Spark's seeded ``rand`` per row)."""
-        code = plan.stratum_sql(spark_quote)
-        present = np.flatnonzero(plan.sizes > 0)
-        rates = " ".join(f"WHEN {i} THEN {float(plan.rates[i])!r}" for i in present)
-        u, s = spark_quote("__auditor_u"), spark_quote(STRATUM)
+        """Every column of the rows ``plan`` draws (Spark's seeded ``rand`` per row).
 
-        def query_of(view: str) -> str:
-            drawn = f"SELECT *, {code} AS {s}, rand({plan.seed}) AS {u} FROM {view}"
-            return f"SELECT * FROM ({drawn}) WHERE {u} < CASE {s} {rates} ELSE 0 END"
+        The group code is built with Column expressions, not SQL text: Spark's string
+        literals treat a backslash as an escape, and a group must never fail to match."""
+        from pyspark.sql import functions as F
 
-        sample = self._query_view(self.frame, query_of)
-        sample[UNIFORM] = sample.pop("__auditor_u").to_numpy() < plan.uniform_rate
+        code: Any = None
+        radix = 1
+        for column, levels in zip(plan.sensitive, plan.values, strict=True):
+            value = self.frame[column]
+            case: Any = None
+            for i, level in enumerate(levels):
+                if level is None:
+                    matched = value.isNull()
+                    if column in plan.floats:
+                        matched = matched | F.isnan(value)
+                else:
+                    plain = level.item() if isinstance(level, np.generic) else level
+                    matched = value == F.lit(plain)
+                case = F.when(matched, i) if case is None else case.when(matched, i)
+            term = case.otherwise(-len(plan.rates)) * radix
+            code = term if code is None else code + term
+            radix *= len(levels)
+        coded = self.frame.withColumn(STRATUM, code).withColumn(_U, F.rand(plan.seed))
+        rate: Any = F.when(F.col(STRATUM) < 0, 1.0)  # unmatched rows come back, to fail loudly
+        for i in np.flatnonzero(plan.sizes > 0):
+            rate = rate.when(F.col(STRATUM) == int(i), float(plan.rates[i]))
+        sample = coded.filter(F.col(_U) < rate.otherwise(0.0)).toPandas()
+        sample[UNIFORM] = sample.pop(_U).to_numpy() < plan.uniform_rate
         return plan.weighted(sample)
 
     def class_counts(self, columns: list[str]) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from auditor.engines.cells import ROWS, WEIGHT, WEIGHT_SQ, ColumnRoles
+from auditor.engines.cells import FIXED_POINT, ROWS, WEIGHT, WEIGHT_SQ, ColumnRoles
 
 Quote = Callable[[str], str]
 
@@ -44,13 +44,24 @@ def profile_query(roles: ColumnRoles, source: str, quote: Quote) -> tuple[str, l
         parts.append(f"count(*) FILTER (WHERE {_not_finite(quote(roles.score))})")
     if roles.weight is not None:
         w = quote(roles.weight)
-        names += ["bad_weights", "negative_weights", "weight_sum"]
+        names += ["bad_weights", "negative_weights", "weight_sum", "weight_max"]
         parts += [
             f"count(*) FILTER (WHERE {_not_finite(w)})",
             f"count(*) FILTER (WHERE {w} < 0)",
             f"sum(CAST({w} AS DOUBLE))",
+            f"max(CAST({w} AS DOUBLE))",
         ]
     return f"SELECT {', '.join(parts)} FROM {source}", names
+
+
+# Weights are summed in fixed point: each rounded to a multiple of 2^-48 and added as exact
+# integers (DECIMAL(38, 0)), so a sum does not depend on the order DuckDB's or Spark's
+# threads add the rows in: the same data gives the same bits, run after run, engine to engine.
+
+
+def _fixed_sum(expression: str) -> str:
+    scaled = f"CAST(round({expression} * {FIXED_POINT}.0) AS DECIMAL(38, 0))"
+    return f"CAST(sum({scaled}) AS DOUBLE) / {FIXED_POINT}.0"
 
 
 def cells_query(roles: ColumnRoles, source: str, quote: Quote) -> str:
@@ -60,6 +71,9 @@ def cells_query(roles: ColumnRoles, source: str, quote: Quote) -> str:
     select.append(f"count(*) AS {quote(ROWS)}")
     if roles.weight is not None:
         w = f"CAST({quote(roles.weight)} AS DOUBLE)"
-        select += [f"sum({w}) AS {quote(WEIGHT)}", f"sum({w} * {w}) AS {quote(WEIGHT_SQ)}"]
+        select += [
+            f"{_fixed_sum(w)} AS {quote(WEIGHT)}",
+            f"{_fixed_sum(f'{w} * {w}')} AS {quote(WEIGHT_SQ)}",
+        ]
     positions = ", ".join(str(i + 1) for i in range(len(keys)))
     return f"SELECT {', '.join(select)} FROM {source} GROUP BY {positions}"
