@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from auditor.engines.cells import ROWS, SCORE, CellTable, ColumnRoles, Profile, require_numeric
+from auditor.engines.csv_keys import PANDAS_NA, aliases, normalize, parse_like_pandas
 from auditor.engines.memory import group_cells, merge_cells
 from auditor.engines.sample import STRATUM, SamplePlan
 from auditor.engines.scoring import BATCH_ROWS, Scorer
@@ -65,6 +66,8 @@ class DuckDBEngine:
         self.memory_limit = memory_limit or DEFAULT_MEMORY_LIMIT
         self.threads = threads or os.cpu_count() or 1
         self._temp = temp_directory or tempfile.mkdtemp(prefix="auditor-duckdb-")
+        self._text_keys: list[str] = []
+        self._mappings: dict[str, dict[str, object]] = {}
         try:
             self.connection = duckdb.connect(
                 config={
@@ -84,11 +87,37 @@ class DuckDBEngine:
             f"{self.source.size_bytes / 1024**2:,.0f} MB of {self.source.format})"
         )
 
-    def _relation(self) -> str:
+    def _relation(self, text_keys: bool = True) -> str:
         paths = "[" + ", ".join(_literal(p) for p in self.source.paths()) + "]"
         if self.source.format == "parquet":
             return f"read_parquet({paths})"
-        return f"read_csv({paths}, header = true)"
+        # pandas' missing-value strings, and the key columns as raw text (csv_keys.py).
+        options = ["header = true", f"nullstr = [{', '.join(map(_literal, PANDAS_NA))}]"]
+        if text_keys and self._text_keys:
+            types = ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in self._text_keys)
+            options.append(f"types = {{{types}}}")
+        return f"read_csv({paths}, {', '.join(options)})"
+
+    def _read_keys_as_text(self, roles: ColumnRoles) -> None:
+        """For a CSV: read the key columns as text from now on (their pandas values come
+        from :meth:`_parse_keys`)."""
+        if self.source.format == "csv":
+            self._text_keys = [column for column, _ in roles.key_columns()]
+
+    def _parse_keys(self, raw: pd.DataFrame, cell_columns: dict[str, str]) -> None:
+        """Learn each text key column's pandas values from its distinct raw values
+        (``cell_columns``: data column -> its column in ``raw``)."""
+        for column, cell in cell_columns.items():
+            values = raw[cell]
+            texts = sorted({v for v in values if isinstance(v, str)})
+            self._mappings[column] = parse_like_pandas(texts, bool(values.isna().any()))
+
+    def _normalized(self, frame: pd.DataFrame, cell_columns: dict[str, str]) -> pd.DataFrame:
+        """``frame``'s text key columns as pandas reads them (CSV), else ``frame``."""
+        if not self._mappings:
+            return frame
+        renamed = {cell_columns[c]: m for c, m in self._mappings.items() if c in cell_columns}
+        return normalize(frame, renamed)
 
     def _run(self, query: str) -> Any:
         import duckdb
@@ -106,7 +135,8 @@ class DuckDBEngine:
 
     def column_types(self) -> dict[str, str]:
         """The data's columns and their DuckDB types (from the file's schema, no scan)."""
-        described = self._run(f"DESCRIBE SELECT * FROM {self._relation()}").fetchall()
+        relation = self._relation(text_keys=False)  # the file's own types
+        described = self._run(f"DESCRIBE SELECT * FROM {relation}").fetchall()
         return {str(row[0]): str(row[1]) for row in described}
 
     def profile(self, roles: ColumnRoles) -> Profile:
@@ -120,19 +150,29 @@ class DuckDBEngine:
     def distinct_values(self, column: str, limit: int) -> pd.Series:
         """Up to ``limit`` distinct values of a column (the target's labels)."""
         query = f"SELECT DISTINCT {duckdb_quote(column)} FROM {self._relation()} LIMIT {limit}"
-        return self._run(query).df()[column].rename(column)
+        values = self._run(query).df()
+        if column in self._text_keys:
+            self._parse_keys(values, {column: column})
+            values = self._normalized(values, {column: column})
+        return values[column].rename(column)
 
     def model_cells(self, scorer: Scorer, max_groups: int) -> CellTable:
         """Stream the rows in Arrow record batches, predict each, keep only its cells."""
         roles = scorer.roles
+        self._read_keys_as_text(roles)
         self.profile(roles).check(roles, max_groups)
         columns = list(self.column_types())
+        keys = {column: column for column in self._text_keys}
+        if keys:  # a CSV: every key column's pandas values, before any batch is scored
+            names = ", ".join(duckdb_quote(c) for c in keys)
+            raw = self._run(f"SELECT DISTINCT {names} FROM {self._relation()}").df()
+            self._parse_keys(raw, keys)
         needed = list(dict.fromkeys([*roles.columns(), *scorer.feature_columns(columns)]))
         select = ", ".join(duckdb_quote(c) for c in needed)
         parts = []
         with self._stream(f"SELECT {select} FROM {self._relation()}") as batches:
             for batch in batches:
-                scored = scorer.score(batch.to_pandas())
+                scored = scorer.score(self._normalized(batch.to_pandas(), keys))
                 parts.append(group_cells(scored, roles.scored(SCORE in scored)))
         if not parts:
             raise InputError("the data has no rows.")
@@ -140,12 +180,14 @@ class DuckDBEngine:
 
     def sample(self, plan: SamplePlan) -> pd.DataFrame:
         """Every column of the rows ``plan`` draws, streamed in the file's order."""
-        stratum = f"{plan.stratum_sql(duckdb_quote)} AS {duckdb_quote(STRATUM)}"
+        texts = {column: aliases(mapping) for column, mapping in self._mappings.items()}
+        stratum = f"{plan.stratum_sql(duckdb_quote, texts)} AS {duckdb_quote(STRATUM)}"
         # The draw is seeded by position: rows must arrive in the file's order.
         self.connection.execute("SET preserve_insertion_order = true")
         try:
             with self._stream(f"SELECT *, {stratum} FROM {self._relation()}") as batches:
-                return plan.draw(batches)
+                drawn = plan.draw(batches)
+            return self._normalized(drawn, {c: c for c in self._mappings})
         finally:
             self.connection.execute("SET preserve_insertion_order = false")
 
@@ -174,8 +216,13 @@ class DuckDBEngine:
         return self._run(query + f"GROUP BY {names}").df()
 
     def cells(self, roles: ColumnRoles, max_groups: int) -> CellTable:
+        self._read_keys_as_text(roles)
         self.profile(roles).check(roles, max_groups)
         frame: pd.DataFrame = self._run(cells_query(roles, self._relation(), duckdb_quote)).df()
+        if self._text_keys:  # raw texts that pandas reads as one value make one cell
+            keys = dict(roles.key_columns())
+            self._parse_keys(frame, keys)
+            frame = merge_cells([self._normalized(frame, keys)])
         return CellTable.from_engine(frame, roles, self.name)
 
 

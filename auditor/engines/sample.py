@@ -14,7 +14,7 @@ its own vectorised code) and the draw is a seeded numpy comparison per batch.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,14 +79,28 @@ class SamplePlan:
         rates = np.maximum(p, floor)
         return cls(tuple(sensitive), tuple(values), floats, rates, sizes, p, seed)
 
-    def stratum_sql(self, quote: Callable[[str], str]) -> str:
-        """The SQL expression of a row's group code (mixed radix over the columns)."""
+    def stratum_sql(
+        self,
+        quote: Callable[[str], str],
+        texts: Mapping[str, dict[object, list[str]]] | None = None,
+    ) -> str:
+        """The SQL expression of a row's group code (mixed radix over the columns).
+
+        ``texts``: columns the engine reads as raw text (a CSV's keys), with the texts that
+        read as each value."""
+        texts = texts or {}
         terms, radix = [], 1
         for column, levels in zip(self.sensitive, self.values, strict=True):
             q = quote(column)
-            missing = f"{q} IS NULL" + (f" OR isnan({q})" if column in self.floats else "")
+            # NaN is missing in a float column; text keys read pandas' NA strings as NULL.
+            nan = column in self.floats and column not in texts
+            missing = f"{q} IS NULL" + (f" OR isnan({q})" if nan else "")
             whens = " ".join(
-                f"WHEN {missing} THEN {i}" if v is None else f"WHEN {q} = {sql_literal(v)} THEN {i}"
+                f"WHEN {missing} THEN {i}"
+                if v is None
+                else f"WHEN {q} IN ({', '.join(map(sql_literal, texts[column][v]))}) THEN {i}"
+                if column in texts
+                else f"WHEN {q} = {sql_literal(v)} THEN {i}"
                 for i, v in enumerate(levels)
             )
             # A value the cells did not have cannot happen; if it does, the draw says so.

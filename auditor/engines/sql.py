@@ -25,7 +25,7 @@ def spark_quote(name: str) -> str:
 
 
 def _not_finite(expression: str) -> str:
-    value = f"CAST({expression} AS DOUBLE)"
+    value = f"TRY_CAST({expression} AS DOUBLE)"  # text that is no number counts as bad
     return f"({expression} IS NULL OR isnan({value}) OR abs({value}) = CAST('Infinity' AS DOUBLE))"
 
 
