@@ -331,6 +331,14 @@ def _comparability_warnings(base: AuditRecord, new: AuditRecord) -> Iterator[str
     if base.setup.rows != new.setup.rows:
         rows = f"base {base.setup.rows:,}, new {new.setup.rows:,}"
         yield f"The audits have different row counts ({rows})."
+    old_engine, new_engine = _engine(base), _engine(new)
+    if old_engine != new_engine and "memory" in (old_engine, new_engine):
+        yield (
+            f"The audits ran on different engines (base {old_engine}, new {new_engine}): their "
+            "bootstrap intervals come from different schemes (rows in memory, a Poisson "
+            "bootstrap of cells out of core), and checks measured on a sample differ by "
+            "sampling."
+        )
     old_refs, new_refs = _references(base), _references(new)
     for attribute in sorted(old_refs.keys() & new_refs.keys()):
         if old_refs[attribute] != new_refs[attribute]:
@@ -356,3 +364,8 @@ def _short(digest: str | None) -> str:
 
 def _references(record: AuditRecord) -> dict[str, str]:
     return {t.attribute: t.reference for c in record.checks for t in c.tables}
+
+
+def _engine(record: AuditRecord) -> str:
+    """The engine an audit ran on (older audits, before engines were recorded: memory)."""
+    return "memory" if record.setup.engine is None else record.setup.engine.name

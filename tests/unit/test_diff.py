@@ -188,3 +188,21 @@ def test_hostile_group_names_are_escaped(german: pd.DataFrame, fair: AuditRecord
         assert len(_cells(line)) in (3, 5, 7, 8)  # groups, metrics, findings tables
     text = render_diff_text(diff)
     assert HOSTILE in text and "\x1b" not in text and "\\u001b" in text
+
+
+def test_diff_warns_when_the_audits_ran_on_different_engines():
+    from auditor.results import EngineInfo
+
+    base = audit(
+        "sample_models/data/german_credit_audit.csv",
+        target="credit",
+        pos_label=1,
+        positive_outcome="favorable",
+        sensitive=["sex"],
+        model="sample_models/german_credit_model.skops",
+    )
+    engine = EngineInfo(name="duckdb", detail="duckdb (test)", cells=10)
+    new = base.model_copy(update={"setup": base.setup.model_copy(update={"engine": engine})})
+    warnings = compare_audits(base, new).warnings
+    assert any("different engines (base memory, new duckdb)" in w for w in warnings)
+    assert not any("different engines" in w for w in compare_audits(base, base).warnings)
