@@ -137,13 +137,23 @@ class Samples:
     uniform: AuditContext
 
     def note(self, engine: str, rows: int) -> str:
-        return (
-            f"Explanations ran on a stratified sample of {self.stratified.n_rows:,} of "
-            f"{rows:,} rows drawn by the {engine} engine (every finest group kept, at least "
-            f"{GROUP_FLOOR:,} rows or all of a smaller group, weighted back to the data); "
-            f"proxies and the personal-data scan on its uniform part "
-            f"({self.uniform.n_rows:,} rows); k-anonymity counted every row."
-        )
+        """What ran on which sample, for the report."""
+        uniform = f"{self.uniform.n_rows:,}"
+        if self.stratified.model is not None:
+            text = (
+                f"Explanations ran on a stratified sample of {self.stratified.n_rows:,} of "
+                f"{rows:,} rows drawn by the {engine} engine (every finest group kept, at "
+                f"least {GROUP_FLOOR:,} rows or all of a smaller group, weighted back to the "
+                f"data); proxies and the personal-data scan on its uniform part ({uniform} rows)"
+            )
+        else:
+            text = (
+                f"The personal-data scan ran on a uniform sample of {uniform} of {rows:,} rows "
+                f"drawn by the {engine} engine"
+            )
+        if self.uniform.class_counts is not None:
+            text += "; k-anonymity counted every row"
+        return text + "."
 
 
 def prepare_samples(

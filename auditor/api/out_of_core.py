@@ -61,7 +61,9 @@ def measure_out_of_core(
         contexts = {"stratified": samples.stratified, "uniform": samples.uniform}
         runs += [(contexts[SAMPLE_FAMILIES[f]], [f]) for f in on_sample]
         notes.append(samples.note(engine_name, cells.rows))
-        sample_rows, uniform_rows = samples.stratified.n_rows, samples.uniform.n_rows
+        uniform_rows = samples.uniform.n_rows
+        if samples.stratified.model is not None:  # explanations read the stratified sample
+            sample_rows = samples.stratified.n_rows
     return Measured(
         prepared=prepared,
         runs=runs,

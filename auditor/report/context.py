@@ -91,10 +91,11 @@ def _setup_facts(result: AuditRecord) -> tuple[Fact, ...]:
         if s.engine.cells is not None:
             engine += f"; {count(s.engine.cells)} distinct cells of the finest groups"
         if s.engine.sample_rows is not None:
+            engine += f"; explanations on a stratified sample of {count(s.engine.sample_rows)} rows"
+        if s.engine.uniform_sample_rows is not None:
             engine += (
-                f"; explanations on a stratified sample of {count(s.engine.sample_rows)} rows, "
-                f"proxies and the personal-data scan on its uniform part of "
-                f"{count(s.engine.uniform_sample_rows or 0)} rows"
+                "; proxies and the personal-data scan on a uniform sample of "
+                f"{count(s.engine.uniform_sample_rows)} rows"
             )
         if s.engine.not_measured:
             engine += "; not measured (they need row-level data): " + ", ".join(

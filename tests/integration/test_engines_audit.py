@@ -226,7 +226,7 @@ def test_cli_duckdb_audit_writes_reports_naming_the_engine(log, tmp_path):
     html = (out / "report.html").read_text()
     assert "Engine" in html and "duckdb (out of core; memory limit 256MB" in html
     assert "not measured (they need row-level data): data_quality" in html
-    assert "personal-data scan on its uniform part of" in html
+    assert "personal-data scan on a uniform sample of" in html
     bad = subprocess.run(
         [*command[:-5], "--score", "sex", "--out", str(out), "--format", "json"],
         capture_output=True,
