@@ -29,10 +29,9 @@ WEIGHT_SQ = "__auditor_weight_sq"
 MAX_SCORE_LEVELS = 65_536
 # Target and prediction must be class labels; past this many values they cannot be.
 MAX_LABEL_VALUES = 50
-# Engines sum weights in fixed point (multiples of 2^-48, exact 38-digit integers: see
-# engines/sql.py); sums of squared weights must stay below this many units.
-FIXED_POINT = 281474976710656  # 2^48
-MAX_FIXED_POINT_SUM = 1e37
+# Engines sum weights in fixed point (engines/fixed_point.py): rows x largest squared weight
+# must stay where a double still resolves a single weight.
+MAX_SQUARED_WEIGHT_BOUND = 1e250
 
 
 @dataclass(frozen=True)
@@ -115,7 +114,7 @@ class Profile:
                 raise InputError(f"--weight column '{name}' has negative values.")
             if not self.weight_sum:
                 raise InputError(f"--weight column '{name}' is zero on every row.")
-            if (self.weight_max or 0.0) * self.weight_sum * FIXED_POINT > MAX_FIXED_POINT_SUM:
+            if self.rows * (self.weight_max or 0.0) ** 2 > MAX_SQUARED_WEIGHT_BOUND:
                 raise InputError(
                     f"--weight column '{name}' has weights up to {self.weight_max:.3g}, too "
                     "large to sum exactly out of core: divide every weight by a constant "

@@ -22,7 +22,7 @@ from auditor.engines.memory import group_cells, merge_cells
 from auditor.engines.sample import STRATUM, SamplePlan
 from auditor.engines.scoring import BATCH_ROWS, Scorer
 from auditor.engines.source import DataSource
-from auditor.engines.sql import cells_query, duckdb_quote, profile_query
+from auditor.engines.sql import WeightSums, cells_query, duckdb_quote, profile_query
 from auditor.errors import InputError
 from auditor.inputs.data import require_columns
 
@@ -182,21 +182,19 @@ class DuckDBEngine:
         """Every column of the rows ``plan`` draws, streamed in the file's order."""
         texts = {column: aliases(mapping) for column, mapping in self._mappings.items()}
         stratum = f"{plan.stratum_sql(duckdb_quote, texts)} AS {duckdb_quote(STRATUM)}"
-        # The draw is seeded by position: rows must arrive in the file's order.
-        self.connection.execute("SET preserve_insertion_order = true")
-        try:
-            with self._stream(f"SELECT *, {stratum} FROM {self._relation()}") as batches:
-                drawn = plan.draw(batches)
-            return self._normalized(drawn, {c: c for c in self._mappings})
-        finally:
-            self.connection.execute("SET preserve_insertion_order = false")
+        with self._stream(f"SELECT *, {stratum} FROM {self._relation()}") as batches:
+            drawn = plan.draw(batches)
+        return self._normalized(drawn, {c: c for c in self._mappings})
 
     @contextmanager
     def _stream(self, query: str) -> Iterator[Iterator[pa.RecordBatch]]:
-        """Arrow record batches of ``query`` (a relation streams them; execute() would copy
-        every row first); read errors, which arrive while iterating, become InputErrors."""
+        """Arrow record batches of ``query``, in the file's order (the sample's draw is
+        seeded by position, and batch cells are summed in that order); a relation streams
+        them, execute() would copy every row first. Read errors, which arrive while
+        iterating, become InputErrors."""
         import duckdb
 
+        self.connection.execute("SET preserve_insertion_order = true")
         try:
             reader = self.connection.sql(query).to_arrow_reader(BATCH_ROWS)
             try:
@@ -208,6 +206,8 @@ class DuckDBEngine:
                 f"DuckDB could not read '{self.source.path}': {exc}. If a CSV column changes "
                 "type far into the file, convert it to Parquet or audit with --engine memory."
             ) from exc
+        finally:
+            self.connection.execute("SET preserve_insertion_order = false")
 
     def class_counts(self, columns: list[str]) -> pd.DataFrame:
         """Rows per distinct combination of ``columns`` (k-anonymity's classes), exactly."""
@@ -217,8 +217,11 @@ class DuckDBEngine:
 
     def cells(self, roles: ColumnRoles, max_groups: int) -> CellTable:
         self._read_keys_as_text(roles)
-        self.profile(roles).check(roles, max_groups)
-        frame: pd.DataFrame = self._run(cells_query(roles, self._relation(), duckdb_quote)).df()
+        profile = self.profile(roles)
+        profile.check(roles, max_groups)
+        sums = WeightSums.of(profile)
+        query = cells_query(roles, self._relation(), duckdb_quote, sums)
+        frame: pd.DataFrame = sums.combine(self._run(query).df())
         if self._text_keys:  # raw texts that pandas reads as one value make one cell
             keys = dict(roles.key_columns())
             self._parse_keys(frame, keys)

@@ -25,10 +25,11 @@ from auditor.engines.cells import (
     require_numeric,
 )
 from auditor.engines.duckdb_engine import profile_from_row
+from auditor.engines.fixed_point import FixedPoint
 from auditor.engines.sample import STRATUM, UNIFORM, SamplePlan
 from auditor.engines.scoring import Scorer
 from auditor.engines.source import DataSource
-from auditor.engines.sql import cells_query, profile_query, spark_quote
+from auditor.engines.sql import WeightSums, cells_query, profile_query, spark_quote
 from auditor.errors import InputError, UsageError
 from auditor.inputs.data import require_columns
 
@@ -69,6 +70,7 @@ class SparkEngine:
     def __init__(self, frame: Any, label: str) -> None:
         self.frame = frame
         self.label = label
+        self._sums = WeightSums(FixedPoint(0), FixedPoint(0))  # set by each profile
 
     @classmethod
     def read(cls, source: DataSource, master: str | None) -> SparkEngine:
@@ -132,10 +134,13 @@ class SparkEngine:
             return query
 
         row = self._query_view(self.frame, query_of).iloc[0].tolist()
-        profile_from_row(dict(zip(names, row, strict=True))).check(roles, max_groups)
+        profile = profile_from_row(dict(zip(names, row, strict=True)))
+        profile.check(roles, max_groups)
+        self._sums = WeightSums.of(profile)
 
     def _count(self, frame: Any, roles: ColumnRoles) -> pd.DataFrame:
-        return self._query_view(frame, lambda view: cells_query(roles, view, spark_quote))
+        query = lambda view: cells_query(roles, view, spark_quote, self._sums)  # noqa: E731
+        return self._sums.combine(self._query_view(frame, query))
 
     def cells(self, roles: ColumnRoles, max_groups: int) -> CellTable:
         self._check_columns(roles)

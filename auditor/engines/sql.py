@@ -8,8 +8,12 @@ double quotes, Spark backticks).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from auditor.engines.cells import FIXED_POINT, ROWS, WEIGHT, WEIGHT_SQ, ColumnRoles
+import pandas as pd
+
+from auditor.engines.cells import ROWS, WEIGHT, WEIGHT_SQ, ColumnRoles, Profile
+from auditor.engines.fixed_point import FixedPoint
 
 Quote = Callable[[str], str]
 
@@ -54,26 +58,41 @@ def profile_query(roles: ColumnRoles, source: str, quote: Quote) -> tuple[str, l
     return f"SELECT {', '.join(parts)} FROM {source}", names
 
 
-# Weights are summed in fixed point: each rounded to a multiple of 2^-48 and added as exact
-# integers (DECIMAL(38, 0)), so a sum does not depend on the order DuckDB's or Spark's
-# threads add the rows in: the same data gives the same bits, run after run, engine to engine.
-
-
-def _fixed_sum(expression: str) -> str:
-    scaled = f"CAST(round({expression} * {FIXED_POINT}.0) AS DECIMAL(38, 0))"
-    return f"CAST(sum({scaled}) AS DOUBLE) / {FIXED_POINT}.0"
-
-
-def cells_query(roles: ColumnRoles, source: str, quote: Quote) -> str:
-    """The cell table: rows, and with weights the sums of w and w², per distinct key."""
+def cells_query(
+    roles: ColumnRoles, source: str, quote: Quote, sums: WeightSums | None = None
+) -> str:
+    """The cell table: rows, and with weights the sums of w and w², per distinct key
+    (summed in fixed point, ``sums``: see :mod:`auditor.engines.fixed_point`)."""
     keys = roles.key_columns()
     select = [f"{quote(column)} AS {quote(cell)}" for column, cell in keys]
     select.append(f"count(*) AS {quote(ROWS)}")
     if roles.weight is not None:
+        assert sums is not None, "weighted cells need their fixed-point exponents"
         w = f"CAST({quote(roles.weight)} AS DOUBLE)"
-        select += [
-            f"{_fixed_sum(w)} AS {quote(WEIGHT)}",
-            f"{_fixed_sum(f'{w} * {w}')} AS {quote(WEIGHT_SQ)}",
-        ]
+        select += sums.weight.select(w, WEIGHT, quote)
+        select += sums.squares.select(f"{w} * {w}", WEIGHT_SQ, quote)
     positions = ", ".join(str(i + 1) for i in range(len(keys)))
     return f"SELECT {', '.join(select)} FROM {source} GROUP BY {positions}"
+
+
+@dataclass(frozen=True)
+class WeightSums:
+    """How the sums of weights and of squared weights are kept exact, from the profile."""
+
+    weight: FixedPoint
+    squares: FixedPoint
+
+    @classmethod
+    def of(cls, profile: Profile) -> WeightSums:
+        """Exponents from bounds that do not depend on row order: rows x largest weight."""
+        largest = profile.weight_max or 0.0
+        return cls(
+            FixedPoint.for_bound(profile.rows * largest),
+            FixedPoint.for_bound(profile.rows * largest * largest),
+        )
+
+    def combine(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The engine's integer sums as the cell table's weight columns."""
+        if WEIGHT + ":hi" not in frame.columns:
+            return frame
+        return self.squares.combine(self.weight.combine(frame, WEIGHT), WEIGHT_SQ)
