@@ -480,6 +480,8 @@ def main() -> None:
         f"Engines: {args.rows:,}-row decision log, groups of {' x '.join(SENSITIVE)} "
         f"(2 x 5 x 4), gamma weights; {os.cpu_count()} cores"
     )
+    # Other work on the machine skews every time below: say how busy it was.
+    print(f"load average at start: {os.getloadavg()[0]:.2f} (1 min)")
     for rows, (path, made_s) in logs.items():
         size_mb = path.stat().st_size / 1024**2
         origin = "cached" if made_s is None else f"written in {made_s:.1f} s"
