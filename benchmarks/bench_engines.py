@@ -315,6 +315,12 @@ def largest_difference(ours: Values, theirs: Values) -> tuple[float, int]:
 # --- the three parts ------------------------------------------------------------------------
 
 
+def print_steps(marks: list[tuple[float, str]], end: float) -> None:
+    """Each progress step of an audit, with its seconds (until the next step or the end)."""
+    for (at, message), (following, _) in zip(marks, [*marks[1:], (end, "")], strict=True):
+        print(f"{'  ' + message:<44}{following - at:>12.3f} s  (from {at:.3f} s)")
+
+
 def duckdb_at_scale(path: Path, policy: Path | None, memory_limit: str) -> Values:
     """Part 1, in a child process: its times, peak RSS and the goals; returns its values."""
     # The peak over waited-for children: this must be the first child this process waits for.
@@ -339,10 +345,7 @@ def duckdb_at_scale(path: Path, policy: Path | None, memory_limit: str) -> Value
     print(f"{'cells':<44}{report['cells']:>14,}")
     print(f"{'bootstrap resamples (recorded)':<44}{report['resamples']:>14,}")
     print(f"{'audit() wall time':<44}{report['seconds']:>12.3f} s")
-    for (at, message), following in zip(
-        report["marks"], [*report["marks"][1:], [report["seconds"], ""]], strict=True
-    ):
-        print(f"{'  ' + message:<44}{following[0] - at:>12.3f} s  (from {at:.3f} s)")
+    print_steps(report["marks"], report["seconds"])
     print(f"{'whole process (start, imports)':<44}{process_s:>12.3f} s")
     print(f"{'peak RSS (child)':<44}{peak_mb:>11,.0f} MB")
     if before / 1024 >= peak_mb:
@@ -425,9 +428,16 @@ def spark_local(path: Path, rows: int, policy: Path | None, duckdb_values: Value
     spark = spark_session("local[2]")
     session_s = time.perf_counter() - start
     spark.sparkContext.setLogLevel("ERROR")
+    marks: list[tuple[float, str]] = []
     try:
         start = time.perf_counter()
-        result = run_audit(path, "spark", policy, spark_master="local[2]")
+        result = run_audit(
+            path,
+            "spark",
+            policy,
+            lambda message: marks.append((time.perf_counter() - start, message)),
+            spark_master="local[2]",
+        )
         audit_s = time.perf_counter() - start
     finally:
         spark.stop()
@@ -436,6 +446,7 @@ def spark_local(path: Path, rows: int, policy: Path | None, duckdb_values: Value
     cells = result.setup.engine.cells if result.setup.engine else None
     print(f"{'session start (JVM, local[2])':<44}{session_s:>12.3f} s")
     print(f"{'audit() wall time':<44}{audit_s:>12.3f} s")
+    print_steps(marks, audit_s)
     print(f"{'session + audit':<44}{session_s + audit_s:>12.3f} s")
     print(
         f"cells {cells}, resamples {resamples}; largest |difference| from DuckDB's values "
