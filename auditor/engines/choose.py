@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from auditor.engines.base import ENGINE_NAMES
 from auditor.engines.source import DataSource
 from auditor.errors import UsageError
 
@@ -31,7 +32,7 @@ def choose_engine(requested: str, data: object) -> str:
 
     A DataFrame or Arrow table in memory is audited in memory; a pyspark DataFrame on Spark.
     """
-    if requested not in ("auto", "memory", "duckdb", "spark"):
+    if requested not in ("auto", *ENGINE_NAMES):
         raise UsageError(f"--engine must be auto, memory, duckdb or spark, not {requested!r}.")
     is_path = isinstance(data, str | Path)
     if is_spark_frame(data):

@@ -42,8 +42,8 @@ def normalize(frame: pd.DataFrame, mappings: Mapping[str, dict[str, object]]) ->
     out = frame.copy()
     for column, mapping in mappings.items():
         if column in out.columns:
-            values = [mapping.get(v) if isinstance(v, str) else None for v in out[column]]
-            out[column] = pd.Series(values, index=out.index, dtype=object).infer_objects()
+            # A hash lookup per value; missing values (not in the mapping) stay missing.
+            out[column] = out[column].map(mapping).infer_objects()
     return out
 
 

@@ -22,7 +22,13 @@ from auditor.engines.memory import group_cells, merge_cells
 from auditor.engines.sample import STRATUM, SamplePlan
 from auditor.engines.scoring import BATCH_ROWS, Scorer
 from auditor.engines.source import DataSource
-from auditor.engines.sql import WeightSums, cells_query, duckdb_quote, profile_query
+from auditor.engines.sql import (
+    WeightSums,
+    cells_query,
+    duckdb_quote,
+    profile_from_row,
+    profile_query,
+)
 from auditor.errors import InputError
 from auditor.inputs.data import require_columns
 
@@ -227,21 +233,3 @@ class DuckDBEngine:
             self._parse_keys(frame, keys)
             frame = merge_cells([self._normalized(frame, keys)])
         return CellTable.from_engine(frame, roles, self.name)
-
-
-def profile_from_row(values: dict[str, Any]) -> Profile:
-    """A :class:`Profile` from the profile query's one row (shared with Spark)."""
-    weight_sum, weight_max = values.get("weight_sum"), values.get("weight_max")
-    return Profile(
-        rows=int(values["rows"]),
-        distinct={
-            k.removeprefix("distinct:"): int(v or 0)
-            for k, v in values.items()
-            if k.startswith("distinct:")
-        },
-        bad_scores=int(values.get("bad_scores") or 0),
-        bad_weights=int(values.get("bad_weights") or 0),
-        negative_weights=int(values.get("negative_weights") or 0),
-        weight_sum=None if weight_sum is None else float(weight_sum),
-        weight_max=None if weight_max is None else float(weight_max),
-    )

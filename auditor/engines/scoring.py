@@ -57,10 +57,6 @@ class Scorer:
             scored[SCORE] = np.round(output.scores, SCORE_DECIMALS)
         return scored
 
-    @property
-    def has_score(self) -> bool:
-        return self.first_output is not None and self.first_output.scores is not None
-
     def note(self) -> str:
         """What the report says about predictions made at scale."""
         return (

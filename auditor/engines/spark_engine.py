@@ -24,12 +24,17 @@ from auditor.engines.cells import (
     ColumnRoles,
     require_numeric,
 )
-from auditor.engines.duckdb_engine import profile_from_row
 from auditor.engines.fixed_point import FixedPoint
 from auditor.engines.sample import STRATUM, UNIFORM, SamplePlan
 from auditor.engines.scoring import Scorer
 from auditor.engines.source import DataSource
-from auditor.engines.sql import WeightSums, cells_query, profile_query, spark_quote
+from auditor.engines.sql import (
+    WeightSums,
+    cells_query,
+    profile_from_row,
+    profile_query,
+    spark_quote,
+)
 from auditor.errors import InputError, UsageError
 from auditor.inputs.data import require_columns
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -56,6 +57,24 @@ def profile_query(roles: ColumnRoles, source: str, quote: Quote) -> tuple[str, l
             f"max(CAST({w} AS DOUBLE))",
         ]
     return f"SELECT {', '.join(parts)} FROM {source}", names
+
+
+def profile_from_row(values: dict[str, Any]) -> Profile:
+    """A :class:`Profile` from the profile query's one row (shared with Spark)."""
+    weight_sum, weight_max = values.get("weight_sum"), values.get("weight_max")
+    return Profile(
+        rows=int(values["rows"]),
+        distinct={
+            k.removeprefix("distinct:"): int(v or 0)
+            for k, v in values.items()
+            if k.startswith("distinct:")
+        },
+        bad_scores=int(values.get("bad_scores") or 0),
+        bad_weights=int(values.get("bad_weights") or 0),
+        negative_weights=int(values.get("negative_weights") or 0),
+        weight_sum=None if weight_sum is None else float(weight_sum),
+        weight_max=None if weight_max is None else float(weight_max),
+    )
 
 
 def cells_query(
